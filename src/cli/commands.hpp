@@ -1,0 +1,37 @@
+// berth-runtime's command line, runc's shape: global flags, then a verb.
+// Each cmd_*.cpp registers its verbs; a verb's callback stores the action to
+// run, and main() runs it and prints its error once (the only place that
+// does).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+#include "common/result.hpp"
+
+namespace berth::cli {
+
+struct Globals {
+  std::string root;
+  std::string log;
+  std::string logFormat = "text";
+  bool debug = false;
+  bool systemdCgroup = false;
+};
+
+// An action returns the process exit status (0, or the container's status
+// for `run`), or an Error that main prints and turns into exit status 1.
+using Action = std::function<Result<int>()>;
+
+struct Context {
+  Globals globals;
+  Action action;
+};
+
+void registerLifecycle(CLI::App& app, Context& ctx);  // create start run state kill delete list
+void registerInfo(CLI::App& app, Context& ctx);       // spec features
+void registerCgroupVerbs(CLI::App& app, Context& ctx); // pause resume update ps events
+void registerExec(CLI::App& app, Context& ctx);        // exec
+
+}  // namespace berth::cli

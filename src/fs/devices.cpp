@@ -1,0 +1,154 @@
+// Device nodes and the /dev symlinks. Nodes are made relative to a parent
+// directory fd resolved inside the root, and anything the rootfs left at the
+// node's name is looked at without following it: a planted /dev/null ->
+// /etc/passwd is replaced by the node, never written through.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <set>
+
+#include "common/syscalls.hpp"
+#include "fs/mount_util.hpp"
+#include "fs/safe_path.hpp"
+#include "fs/steps.hpp"
+
+namespace berth::fs {
+namespace {
+
+struct DefaultDevice {
+  const char* path;
+  unsigned major, minor;
+};
+
+// runtime-spec config-linux.md "Default Devices" (ptmx and console are
+// handled elsewhere: ptmx is a symlink, console needs the pty).
+constexpr DefaultDevice kDefaultDevices[] = {
+    {"/dev/null", 1, 3},    {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8},  {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+Result<mode_t> typeBits(const std::string& type) {
+  if (type == "c" || type == "u") return mode_t{S_IFCHR};
+  if (type == "b") return mode_t{S_IFBLK};
+  if (type == "p") return mode_t{S_IFIFO};
+  return Error("device type \"" + type + "\" is not one of c, u, b, p", EINVAL);
+}
+
+bool matches(const struct stat& st, mode_t type, dev_t rdev) {
+  if ((st.st_mode & S_IFMT) != type) return false;
+  return type == S_IFIFO || st.st_rdev == rdev;
+}
+
+// The host's node bound onto an empty file: what an unprivileged user
+// namespace allows instead of mknod.
+Status bindHostNode(int parentFd, const std::string& name, const std::string& path) {
+  int fd = ::openat(parentFd, name.c_str(), O_CREAT | O_EXCL | O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return Error::fromErrno("create bind target " + path);
+  ::close(fd);
+  UniqueFd target(::openat(parentFd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!target) return Error::fromErrno("open bind target " + path);
+  UniqueFd host(::open(path.c_str(), O_PATH | O_CLOEXEC));
+  if (!host) return Error::fromErrno("open host device " + path);
+  return mountAt(sys::fdPath(host.get()), sys::fdPath(target.get()), path, nullptr, MS_BIND, "");
+}
+
+Status createDevice(int rootFd, const spec::Device& dev, bool isDefault, bool rootless) {
+  const std::string path = cleanPath(dev.path);
+  if (path == "/") return Error("device path " + dev.path, EINVAL);
+  const mode_t type = TRY(typeBits(dev.type));
+  const dev_t rdev = type == S_IFIFO ? 0 : makedev(dev.major, dev.minor);
+  const mode_t perm = dev.fileMode.value_or(0666) & 07777;
+  size_t slash = path.rfind('/');
+  const std::string name = path.substr(slash + 1);
+  UniqueFd parent = TRY(mkdirAllInRoot(rootFd, slash == 0 ? "/" : path.substr(0, slash)));
+
+  struct stat st {};
+  bool exists = ::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  if (exists && !matches(st, type, rdev)) {
+    // The spec makes a mismatch at a configured path an error; a default
+    // device simply takes the place of whatever the image had there.
+    if (!isDefault || S_ISDIR(st.st_mode))
+      return Error("device " + path + ": a different file already exists there", EEXIST);
+    if (::unlinkat(parent.get(), name.c_str(), 0) != 0) return Error::fromErrno("remove " + path);
+    exists = false;
+  }
+  if (!exists) {
+    if (rootless) return bindHostNode(parent.get(), name, path);
+    if (::mknodat(parent.get(), name.c_str(), type | perm, rdev) != 0) {
+      if (errno == EPERM) return bindHostNode(parent.get(), name, path);  // user namespace without the flag
+      return Error::fromErrno("mknod " + path);
+    }
+  }
+  UniqueFd node(::openat(parent.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!node) return Error::fromErrno("open " + path);
+  if (::fstat(node.get(), &st) != 0) return Error::fromErrno("stat " + path);
+  if (!matches(st, type, rdev)) return Error("device " + path + ": replaced while being created", EEXIST);
+  // The umask trimmed mknod's mode; chmod through our own fd (an O_PATH fd
+  // of a node cannot be fchmod'ed, its /proc/self/fd link can).
+  if (::chmod(sys::fdPath(node.get()).c_str(), perm) != 0) return Error::fromErrno("chmod " + path);
+  if (::fchownat(node.get(), "", dev.uid.value_or(0), dev.gid.value_or(0), AT_EMPTY_PATH) != 0)
+    return Error::fromErrno("chown " + path);
+  return {};
+}
+
+// Makes `name` in dirFd a symlink to `target`, replacing a non-directory.
+Status replaceWithSymlink(int dirFd, const std::string& name, const std::string& target) {
+  struct stat st {};
+  if (::fstatat(dirFd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (S_ISLNK(st.st_mode)) {
+      char buf[256];
+      ssize_t n = ::readlinkat(dirFd, name.c_str(), buf, sizeof buf);
+      if (n >= 0 && std::string(buf, static_cast<size_t>(n)) == target) return {};
+    }
+    if (S_ISDIR(st.st_mode)) return Error("symlink /dev/" + name + ": a directory is in the way", EEXIST);
+    if (::unlinkat(dirFd, name.c_str(), 0) != 0) return Error::fromErrno("remove /dev/" + name);
+  }
+  if (::symlinkat(target.c_str(), dirFd, name.c_str()) != 0)
+    return Error::fromErrno("symlink /dev/" + name + " -> " + target);
+  return {};
+}
+
+}  // namespace
+
+Status createDevices(int rootFd, const spec::Spec& spec, const RootfsOptions& opts) {
+  std::set<std::string> configured;
+  if (spec.linux) {
+    for (const spec::Device& d : spec.linux->devices) {
+      TRY_CTX(createDevice(rootFd, d, false, opts.rootless), "devices");
+      configured.insert(cleanPath(d.path));
+    }
+  }
+  for (const DefaultDevice& d : kDefaultDevices) {
+    if (configured.count(d.path)) continue;
+    spec::Device dev;
+    dev.type = "c";
+    dev.path = d.path;
+    dev.major = d.major;
+    dev.minor = d.minor;
+    dev.fileMode = 0666;
+    TRY_CTX(createDevice(rootFd, dev, true, opts.rootless), "default devices");
+  }
+  return {};
+}
+
+Status createDevSymlinks(int rootFd, bool devPtsMounted) {
+  UniqueFd dev = TRY_CTX(mkdirAllInRoot(rootFd, "/dev"), "dev symlinks");
+  // runtime-linux.md: the links are made only if their source exists, which
+  // needs /proc mounted by then.
+  if (auto fdDir = openInRoot(rootFd, "/proc/self/fd", O_PATH | O_DIRECTORY); fdDir.ok()) {
+    TRY_CTX(replaceWithSymlink(dev.get(), "fd", "/proc/self/fd"), "dev symlinks");
+    const char* names[] = {"stdin", "stdout", "stderr"};
+    for (int i = 0; i < 3; ++i) {
+      struct stat st {};
+      if (::fstatat(fdDir->get(), std::to_string(i).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      TRY_CTX(replaceWithSymlink(dev.get(), names[i], "/proc/self/fd/" + std::to_string(i)), "dev symlinks");
+    }
+  }
+  if (devPtsMounted) TRY_CTX(replaceWithSymlink(dev.get(), "ptmx", "pts/ptmx"), "dev symlinks");
+  return {};
+}
+
+}  // namespace berth::fs

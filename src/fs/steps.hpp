@@ -1,0 +1,27 @@
+// Internal to fs/: the steps rootfs.cpp strings together. Each takes an fd of
+// the root the paths are interpreted in (the rootfs before pivot_root, "/"
+// after) and never resolves a path inside it by string.
+#pragma once
+
+#include <string>
+
+#include "common/result.hpp"
+#include "fs/rootfs.hpp"
+#include "spec/model.hpp"
+
+namespace berth::fs {
+
+// One entry of config.json "mounts". `cgroupNs`: the container gets its own
+// cgroup namespace, so fresh cgroup mounts show its own cgroup as the root.
+Status mountEntry(int rootFd, const spec::Mount& m, bool cgroupNs);
+
+// linux.devices plus the default devices (null zero full random urandom tty),
+// then /dev/fd, /dev/std{in,out,err} and /dev/ptmx.
+Status createDevices(int rootFd, const spec::Spec& spec, const RootfsOptions& opts);
+Status createDevSymlinks(int rootFd, bool devPtsMounted);
+
+// maskedPaths and readonlyPaths entries; missing paths are skipped.
+Status maskPath(int rootFd, const std::string& path);
+Status readonlyPath(int rootFd, const std::string& path);
+
+}  // namespace berth::fs
