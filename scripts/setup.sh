@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev googletest
-  libcap-dev libseccomp-dev
+  libcap-dev libseccomp-dev liburing-dev
   busybox-static
   ccache runc crun uidmap iproute2 procps util-linux jq
 )

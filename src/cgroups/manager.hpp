@@ -142,6 +142,10 @@ class Manager {
   // part to destroy().
   virtual Status createForClone() = 0;
   virtual Status createRest() = 0;
+  // Optional, just before the clone: submits createRest()'s directories to
+  // io_uring, so the kernel makes them while clone3 runs (mkdir_batch.hpp
+  // has why). createRest() then completes them and does the rest.
+  virtual void startCreateRest() {}
   // How a process joins its cgroup without the parent moving it: the
   // parent's write of a pid to cgroup.procs takes the kernel's
   // cgroup_threadgroup_rwsem for writing, and that waits for a full RCU grace

@@ -10,6 +10,7 @@
 
 #include "cgroups/controllers.hpp"
 #include "cgroups/managers.hpp"
+#include "common/mkdir_batch.hpp"
 
 namespace berth::cgroups {
 
@@ -49,6 +50,13 @@ class V1Manager final : public Manager {
   Status create() override { return createPart(Part::All); }
   Status createForClone() override { return createPart(Part::Unified); }
   Status createRest() override { return createPart(Part::V1); }
+  void startCreateRest() override {
+    if (disabled_) return;
+    std::vector<std::string> leaves;
+    for (const auto& top : hierarchies())
+      if (!(unified_ && top == unifiedTop_)) leaves.push_back(top + path_);
+    pending_ = sys::MkdirBatch::start(std::move(leaves), 0755);
+  }
 
   enum class Part { All, Unified, V1 };
   Status createPart(Part part) {
@@ -223,6 +231,8 @@ class V1Manager final : public Manager {
 
   Status destroy() override {
     if (disabled_) return {};
+    // A create that failed before createRest: let its mkdirs land first.
+    if (pending_.started()) (void)pending_.wait();
     if (isFrozen().valueOr(false)) (void)thaw();
     // Every hierarchy even after a failure: leave as little as possible.
     Status first;
@@ -294,14 +304,38 @@ class V1Manager final : public Manager {
 
   Status createAll(std::vector<std::string>& created, Part part) {
     if (mounts_.empty() && !unified_) return Error("no cgroup hierarchies under " + root_);
+    std::map<std::string, bool> early = part == Part::Unified ? std::map<std::string, bool>{} : takePending(created);
     for (const auto& top : hierarchies()) {
       const bool isUnified = unified_ && top == unifiedTop_;
       if ((part == Part::Unified && !isUnified) || (part == Part::V1 && isUnified)) continue;
+      const bool cpuset = mounts_.count("cpuset") && mounts_["cpuset"] == top;
+      const std::string leaf = top + path_;
+      if (early.count(leaf)) {
+        if (cpuset && early[leaf]) TRY(initCpuset({leaf}, 0));
+        continue;
+      }
       size_t before = created.size();
       TRY(makeCgroupDirs(top, path_, created));
-      if (mounts_.count("cpuset") && mounts_["cpuset"] == top) TRY(initCpuset(created, before));
+      if (cpuset) TRY(initCpuset(created, before));
     }
     return {};
+  }
+
+  // The leaves startCreateRest() submitted that exist now, each with
+  // whether the kernel made it (then it is in `created` too, for rollback).
+  // The rest (ENOENT for a missing parent above all) is left to
+  // makeCgroupDirs, which makes the parents and reports the errors.
+  std::map<std::string, bool> takePending(std::vector<std::string>& created) {
+    std::map<std::string, bool> out;
+    if (!pending_.started()) return out;
+    const auto& results = pending_.wait();
+    const auto& paths = pending_.paths();
+    for (size_t i = 0; i < paths.size(); ++i) {
+      if (results[i] == 0) created.push_back(paths[i]);
+      if (results[i] == 0 || results[i] == -EEXIST) out[paths[i]] = results[i] == 0;
+    }
+    pending_ = sys::MkdirBatch();
+    return out;
   }
 
   // A new v1 cpuset has empty cpus and mems, and no process may join it
@@ -350,6 +384,7 @@ class V1Manager final : public Manager {
   std::string unifiedTop_;
   mutable UniqueFd unifiedFd_;  // hybrid: the unified cgroup, for CLONE_INTO_CGROUP (cloneIntoFd)
   std::vector<std::string> unifiedControllers_;
+  sys::MkdirBatch pending_;  // startCreateRest()'s mkdirs, until createRest()
 };
 
 }  // namespace

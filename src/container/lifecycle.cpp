@@ -234,6 +234,7 @@ Result<std::unique_ptr<Creation>> createContainer(Store& store, const CreateOpti
   // Relative bind-mount sources are relative to the bundle (config.md).
   if (::chdir(bundle->c_str()) != 0) return Error::fromErrno("chdir " + *bundle);
   auto [parentEnd, childEnd] = TRY(process::Channel::pair());
+  c->cgroup->startCreateRest();
   c->channel = std::move(parentEnd);
   c->init = TRY(process::spawnInit(cfg, c->channel, childEnd));
   cfg.consoleSocket.reset();  // the init's copy is the only one now: its exit is our EOF

@@ -14,7 +14,7 @@ bin=$out/config_fuzzer
 if [ ! -x "$bin" ] || [ -n "$(find "$src/src/spec" "$src/src/common" "$src/tests/fuzz" -newer "$bin" -name '*.[ch]pp' | head -1)" ]; then
   "$cxx" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -DBERTH_VERSION='"fuzz"' -I"$src/src" \
-    "$src/tests/fuzz/config_fuzzer.cpp" "$src"/src/spec/*.cpp "$src"/src/common/*.cpp -o "$bin.tmp"
+    "$src/tests/fuzz/config_fuzzer.cpp" "$src"/src/spec/*.cpp "$src"/src/common/*.cpp -luring -o "$bin.tmp"
   mv "$bin.tmp" "$bin"
 fi
 # Seeds: every sample config the repository has.

@@ -75,6 +75,46 @@ TEST(FakeManager, HybridCreateInTwoParts) {
     EXPECT_TRUE(fs.exists(std::string(c) + "/berth/c3")) << c;
 }
 
+// startCreateRest (before the clone) submits the leaves to io_uring; where a
+// parent is missing (here: every hierarchy but pids and memory) createRest
+// falls back to making the whole path. Either way the result is create()'s.
+TEST(FakeManager, CreateRestStartedEarlyMakesTheSameCgroups) {
+  FakeCgroupFs fs;
+  makeV1Fake(fs, true);
+  ASSERT_EQ(::mkdir(fs.path("pids/berth").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(fs.path("memory/berth").c_str(), 0755), 0);
+  auto m = Manager::make(Layout::Hybrid, fs.root(), "/berth/c4");
+  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE((*m)->createForClone().ok());
+  (*m)->startCreateRest();
+  ASSERT_TRUE((*m)->createRest().ok());
+  for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "devices", "blkio", "unified"})
+    EXPECT_TRUE(fs.exists(std::string(c) + "/berth/c4")) << c;
+  ASSERT_TRUE((*m)->destroy().ok());
+  for (const char* c : {"cpu", "cpuset", "memory", "pids", "freezer", "devices", "blkio"})
+    EXPECT_FALSE(fs.exists(std::string(c) + "/berth/c4")) << c;
+}
+
+// A failure after the early start still removes every directory the
+// kernel made for us, and only those.
+TEST(FakeManager, CreateRestStartedEarlyRollsBackOnFailure) {
+  FakeCgroupFs fs;
+  makeV1Fake(fs, false);
+  for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "freezer", "devices", "blkio"})
+    ASSERT_EQ(::mkdir(fs.path(std::string(c) + "/berth").c_str(), 0755), 0);
+  fs.file("pids/berth");  // a file where a directory must go
+  auto m = Manager::make(Layout::V1, fs.root(), "/berth/c5");
+  ASSERT_TRUE(m.ok());
+  (*m)->startCreateRest();
+  auto st = (*m)->createRest();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message().find("pids/berth"), std::string::npos) << st.error().message();
+  for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "freezer", "devices", "blkio"}) {
+    EXPECT_FALSE(fs.exists(std::string(c) + "/berth/c5")) << c;
+    EXPECT_TRUE(fs.exists(std::string(c) + "/berth")) << c << ": not ours to remove";
+  }
+}
+
 TEST(FakeManager, V2SelfJoinIsCloneIntoCgroup) {
   FakeCgroupFs fs;
   fs.file("cgroup.procs");
