@@ -162,7 +162,7 @@ std::string hookState(const State& s, ContainerStatus st) { return stateJson(s, 
 
 // attachTerminal: a foreground run, which keeps the pty master itself when
 // the config asks for a terminal and no --console-socket is given.
-Result<std::unique_ptr<Creation>> createContainer(Store& store, const CreateOptions& opts, bool startOverChannel,
+Result<std::unique_ptr<Creation>> createContainer(Store& store, const CreateOptions& opts, bool startAtOnce,
                                                   bool attachTerminal = false) {
   TRY(validateId(opts.id));
   auto c = std::make_unique<Creation>();
@@ -187,7 +187,7 @@ Result<std::unique_ptr<Creation>> createContainer(Store& store, const CreateOpti
   cfg.noPivot = opts.noPivot;
   cfg.noNewKeyring = opts.noNewKeyring;
   cfg.extraFds = opts.preserveFds + listenFds(cfg.extraEnv);
-  cfg.startOverChannel = startOverChannel;
+  cfg.startAtOnce = startAtOnce;
   cfg.rootless = ::geteuid() != 0;
   if (c->spec.process->terminal) {
     if (!opts.consoleSocket.empty()) {
@@ -216,7 +216,7 @@ Result<std::unique_ptr<Creation>> createContainer(Store& store, const CreateOpti
   ScopeGuard rollback([&] { destroyHalfMade(store, *c); });
 
   std::string dir = store.dir(opts.id);
-  if (!startOverChannel && ::mkfifo((dir + "/exec.fifo").c_str(), 0600) != 0)
+  if (!startAtOnce && ::mkfifo((dir + "/exec.fifo").c_str(), 0600) != 0)
     return Error::fromErrno("mkfifo " + dir + "/exec.fifo");
   cfg.lockFd = c->lock.get();
   cfg.stateDir = UniqueFd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -260,21 +260,24 @@ Result<std::unique_ptr<Creation>> createContainer(Store& store, const CreateOpti
   for (const UniqueFd& t : tasks) taskFds.push_back(t.get());
   (void)c->channel.sendFds(process::Msg::CgroupJoined, taskFds);
 
-  TRY(c->channel.expect(process::Msg::RunCreateHooks));
-  std::string creating = hookState(st, ContainerStatus::Creating);
-  bool runtimeHooks = c->spec.hooks && (!c->spec.hooks->prestart.empty() || !c->spec.hooks->createRuntime.empty());
-  // Hooks may ask for our state; without hooks nobody can see "creating"
-  // before "created", so one write is saved (state writes dominate on disks
-  // that discard synchronously).
-  if (runtimeHooks) TRY(store.save(st));
-  if (c->spec.hooks) {
-    TRY(hooks::runHooks(c->spec.hooks->prestart, creating, "prestart"));
-    TRY(hooks::runHooks(c->spec.hooks->createRuntime, creating, "createRuntime"));
+  // Without such hooks the init does not stop before pivot_root (init.hpp);
+  // a failure of its rootfs setup then arrives in place of Ready.
+  if (hooks::anyBeforeStart(c->spec)) {
+    TRY(c->channel.expect(process::Msg::RunCreateHooks));
+    std::string creating = hookState(st, ContainerStatus::Creating);
+    // Hooks may ask for our state; without them nobody can see "creating"
+    // before "created", so one write is saved (state writes dominate on
+    // disks that discard synchronously).
+    const auto& h = *c->spec.hooks;
+    if (!h.prestart.empty() || !h.createRuntime.empty()) TRY(store.save(st));
+    TRY(hooks::runHooks(h.prestart, creating, "prestart"));
+    TRY(hooks::runHooks(h.createRuntime, creating, "createRuntime"));
+    TRY(c->channel.send(process::Msg::HooksDone, creating));
   }
-  TRY(c->channel.send(process::Msg::HooksDone, creating));
   if (cfg.seccomp && cfg.seccomp->notify) {
     UniqueFd listener = TRY(c->channel.expectFd(process::Msg::SeccompFd));
     const auto& sc = *c->spec.linux->seccomp;
+    std::string creating = hookState(st, ContainerStatus::Creating);
     std::string procState = security::containerProcessState(c->spec.ociVersion, st.pid, sc.listenerMetadata, creating);
     TRY_CTX(security::sendToSeccompListener(sc.listenerPath.value_or(""), listener.get(), procState),
             "linux.seccomp.listenerPath");
@@ -283,7 +286,7 @@ Result<std::unique_ptr<Creation>> createContainer(Store& store, const CreateOpti
   if (consoleReceiver) c->consoleMaster = TRY_CTX(process::receiveFd(consoleReceiver.get()), "console");
   st.stored = ContainerStatus::Created;
   // `run` goes straight on to start and saves "running" then.
-  if (!startOverChannel) TRY(store.save(st));
+  if (!startAtOnce) TRY(store.save(st));
   TRY_CTX(writePidFile(opts.pidFile, st.pid), "--pid-file");
   rollback.dismiss();
   return c;
@@ -358,7 +361,7 @@ Status deleteStopped(Store& store, State& st) {
 }  // namespace
 
 Status Runtime::create(const CreateOptions& opts) {
-  auto c = createContainer(store_, opts, /*startOverChannel=*/false);
+  auto c = createContainer(store_, opts, /*startAtOnce=*/false);
   if (!c) return std::move(c).error().context("create");
   return {};
 }
@@ -422,13 +425,13 @@ Result<int> Runtime::run(const RunOptions& opts) {
   // runc's rule: in the foreground the runtime is the terminal's other end.
   if (!opts.detach && !opts.create.consoleSocket.empty())
     return Error("run: --console-socket needs --detach (in the foreground the runtime holds the terminal)");
-  auto made = createContainer(store_, opts.create, /*startOverChannel=*/true, /*attachTerminal=*/!opts.detach);
+  auto made = createContainer(store_, opts.create, /*startAtOnce=*/true, /*attachTerminal=*/!opts.detach);
   if (!made) return std::move(made).error().context("run");
   Creation& c = **made;
   State& st = c.state;
   auto started = [&]() -> Status {
-    TRY(c.channel.send(process::Msg::Start));
-    // EOF means execve succeeded; anything else is the init's error.
+    // The init went on from Ready by itself (startAtOnce). EOF means execve
+    // succeeded; anything else is the init's error.
     auto m = c.channel.receive();
     if (m && m->type == process::Msg::Error) return Error(m->payload);
     if (m) return Error(std::string("protocol error: unexpected ") + process::msgName(m->type));

@@ -296,4 +296,10 @@ void runHooksWarnOnly(const std::vector<spec::Hook>& hooks, const std::string& s
   }
 }
 
+bool anyBeforeStart(const spec::Spec& spec) {
+  const auto& h = spec.hooks;
+  return h && (!h->prestart.empty() || !h->createRuntime.empty() || !h->createContainer.empty() ||
+               !h->startContainer.empty());
+}
+
 }  // namespace berth::hooks

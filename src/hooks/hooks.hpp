@@ -30,6 +30,11 @@ Status runHook(const spec::Hook& hook, const std::string& stateJson);
 // "<kind> hook[i]", e.g. "createRuntime hook[1]: hook /bin/x exited ...".
 Status runHooks(const std::vector<spec::Hook>& hooks, const std::string& stateJson, std::string_view kind);
 
+// Whether the config has hooks that run between the container's creation
+// and its start (prestart, createRuntime, createContainer, startContainer):
+// only then do the runtime and the init exchange RunCreateHooks/HooksDone.
+bool anyBeforeStart(const spec::Spec& spec);
+
 // For poststop (runtime-spec: a failure is a warning and the rest still run):
 // logs each failure with log::warn and carries on.
 void runHooksWarnOnly(const std::vector<spec::Hook>& hooks, const std::string& stateJson, std::string_view kind);

@@ -10,11 +10,13 @@
 //  |  3   | child  | InitPid         | two-stage only: stage 1 forked the init, then exits     |
 //  |  3a  | parent | CgroupJoined    | init placed in its cgroup, limits set; only now does it |
 //  |      |        |                 | unshare its cgroup ns (root = its cgroup) and mount     |
-//  |  4   | child  | RunCreateHooks  | mounts done, before pivot_root                          |
+//  |  4   | child  | RunCreateHooks  | mounts done, before pivot_root (4 and 5 only when the   |
+//  |      |        |                 | config has hooks that run before start)                 |
 //  |  5   | parent | HooksDone       | prestart+createRuntime ran; payload = state JSON        |
 //  |  5a  | child  | SeccompFd       | notify profiles only: the listener fd (SCM_RIGHTS)      |
 //  |  6   | child  | Ready           | pivoted, cwd and executable checked: "created"          |
-//  |  7   | parent | Start           | run only; create instead waits on <state>/exec.fifo     |
+//  |  7   | parent | (start)         | create: the init waits on <state>/exec.fifo; run: none, |
+//  |      |        |                 | the init goes on from Ready to execve                   |
 //  |  8   | child  | (EOF)           | execve succeeded (the child's end is O_CLOEXEC)         |
 //  |  *   | child  | Error           | any failure; payload = error chain; child exits 1       |
 #pragma once
@@ -50,7 +52,7 @@ struct InitConfig {
   bool rootless = false;
   int extraFds = 0;                  // --preserve-fds + LISTEN_FDS: fds 3..3+extraFds-1 pass through
   std::vector<std::string> extraEnv; // LISTEN_FDS=..., LISTEN_PID=1
-  bool startOverChannel = false;     // run: Start message; create: exec.fifo
+  bool startAtOnce = false;          // run: no start to wait for; create: exec.fifo
   UniqueFd stateDir;                 // O_PATH fd of <root>/<id>, for exec.fifo
   int lockFd = -1;                   // the parent's flock on the state dir: the child drops its copy at once
   int cgroupFd = -1;                 // cgroup2: clone3(CLONE_INTO_CGROUP) target
