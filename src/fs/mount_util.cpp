@@ -248,4 +248,22 @@ Result<unsigned long> mountFlagsOf(int fd) {
   return flags;
 }
 
+void toMountAttr(unsigned long flags, unsigned long cleared, uint64_t& set, uint64_t& clear) {
+  static const std::pair<unsigned long, uint64_t> kPlain[] = {
+      {MS_RDONLY, MOUNT_ATTR_RDONLY}, {MS_NOSUID, MOUNT_ATTR_NOSUID},         {MS_NODEV, MOUNT_ATTR_NODEV},
+      {MS_NOEXEC, MOUNT_ATTR_NOEXEC}, {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME},
+  };
+  set = clear = 0;
+  for (const auto& [ms, attr] : kPlain) {
+    if (flags & ms) set |= attr;
+    if (cleared & ms) clear |= attr;
+  }
+  // The atime mode is one field: clearing MOUNT_ATTR__ATIME selects it.
+  if (flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
+    clear |= MOUNT_ATTR__ATIME;
+    set |= (flags & MS_NOATIME) ? MOUNT_ATTR_NOATIME : (flags & MS_STRICTATIME) ? MOUNT_ATTR_STRICTATIME
+                                                                                 : MOUNT_ATTR_RELATIME;
+  }
+}
+
 }  // namespace berth::fs

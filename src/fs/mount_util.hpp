@@ -11,6 +11,8 @@
 
 #include <sys/mount.h>
 
+#include <cstdint>
+
 #include <string>
 #include <vector>
 
@@ -67,6 +69,10 @@ Result<UniqueFd> openMountedTop(const MountPoint& mp);
 // data d): <strerror>". `target` is normally sys::fdPath(fd).
 Status mountAt(const std::string& source, const std::string& target, const std::string& shownTarget,
                const char* type, unsigned long flags, const std::string& data);
+
+// The per-mount MS_* flags an option list sets (`flags`) and turns off
+// (`cleared`) as mount_setattr(2) attributes, atime mode included.
+void toMountAttr(unsigned long flags, unsigned long cleared, uint64_t& set, uint64_t& clear);
 
 // Current per-mount flags of the mount holding `fd` (statvfs), as MS_* bits.
 // Remounts must repeat locked flags (nosuid, nodev, ...) or fail with EPERM

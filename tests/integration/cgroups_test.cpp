@@ -280,6 +280,38 @@ TEST_F(Cgroups, CpuQuotaAndSharesReadBackInsideTheContainer) {
   }
 }
 
+// runc's cgroup mount options reach every mount of the tree (on v1 the tmpfs
+// and one mount per hierarchy, set in one recursive mount_setattr): each is
+// ro, nosuid, nodev, noexec, and the container cannot write a limit or make
+// a file there, with or without a cgroup namespace.
+TEST_F(Cgroups, CgroupMountIsReadOnlyOnEveryHierarchy) {
+  config_["mounts"].push_back({{"destination", "/sys/fs/cgroup"},
+                               {"type", "cgroup"},
+                               {"source", "cgroup"},
+                               {"options", {"nosuid", "noexec", "nodev", "relatime", "ro"}}});
+  for (bool cgroupNs : {false, true}) {
+    SCOPED_TRACE(cgroupNs ? "with a cgroup namespace" : "without a cgroup namespace");
+    if (cgroupNs) config_["linux"]["namespaces"].push_back({{"type", "cgroup"}});
+    id_ = newId();
+    config_["linux"]["cgroupsPath"] = cgroupPathFor(id_);
+    const std::string limitFile = pureV2() ? "/sys/fs/cgroup/pids.max" : "/sys/fs/cgroup/pids/pids.max";
+    ProcResult r = runSh("awk '$5 ~ \"^/sys/fs/cgroup\" {print $5, $6}' /proc/self/mountinfo; "
+                         "echo 7 > " + limitFile + " 2>/dev/null && echo limit-written; "
+                         "mkdir /sys/fs/cgroup/evil 2>/dev/null && echo dir-made; true");
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    std::vector<std::string> got = lines(r.out);
+    EXPECT_GE(got.size(), pureV2() ? 1u : 3u) << "the tmpfs and the hierarchies:\n" << r.out;
+    for (const std::string& line : got) {
+      EXPECT_NE(line, "limit-written") << r.out;
+      EXPECT_NE(line, "dir-made") << r.out;
+      if (line == "limit-written" || line == "dir-made") continue;
+      const std::string opts = "," + line.substr(line.find(' ') + 1) + ",";
+      for (const char* want : {",ro,", ",nosuid,", ",nodev,", ",noexec,", ",relatime,"})
+        EXPECT_NE(opts.find(want), std::string::npos) << want << " missing on " << line;
+    }
+  }
+}
+
 // The runtime (like runc) may add allow rules for the default /dev nodes to
 // a deny-all, so the denied device is one of none of those: c 1:2, made with
 // mknod (the "m" stays allowed). Denied, open fails in the cgroup check
