@@ -107,6 +107,9 @@ Result<std::vector<pid_t>> collectPids(const std::string& dir) {
 }
 
 Status removeTree(const std::string& dir) {
+  // The common case, a leaf cgroup: one syscall. Busy (children, or a
+  // process not yet released) or not empty (a fake cgroupfs): the long way.
+  if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return {};
   DIR* d = ::opendir(dir.c_str());
   if (!d) {
     if (errno == ENOENT) return {};

@@ -52,9 +52,20 @@ Status setDevicesV1(const Dir& d, const std::vector<spec::DeviceCgroup>& rules) 
   auto parsed = TRY(deviceRules(rules));
   if (!d.valid()) return fieldError("devices", "the host has no devices cgroup controller");
   // In order, as the spec requires; the kernel's list semantics do the rest.
-  for (size_t i = 0; i < parsed.size(); ++i)
-    TRY(d.writeField("devices[" + std::to_string(i) + "]", parsed[i].allow ? "devices.allow" : "devices.deny",
-                     deviceRuleLine(parsed[i])));
+  // Each write is one rule, so each file is opened once (a deny-all and the
+  // default allow list are a dozen rules per container).
+  UniqueFd allow, deny;
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    const char* file = parsed[i].allow ? "devices.allow" : "devices.deny";
+    UniqueFd& fd = parsed[i].allow ? allow : deny;
+    const std::string field = "devices[" + std::to_string(i) + "]";
+    const std::string rule = deviceRuleLine(parsed[i]);
+    const std::string line = rule + "\n";  // the kernel strips it; a fake cgroupfs keeps a readable log
+    if (!fd) fd.reset(::open((d.path() + "/" + file).c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) return Error::fromErrno("open " + std::string(file)).context(kRes + field);
+    if (::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+      return Error::fromErrno("write \"" + rule + "\" to " + file).context(kRes + field);
+  }
   return {};
 }
 

@@ -277,8 +277,13 @@ class V1Manager final : public Manager {
     return uni();
   }
 
-  // The distinct hierarchy roots (co-mounted controllers share one).
-  std::vector<std::string> hierarchies() const {
+  // The distinct hierarchy roots (co-mounted controllers share one). The
+  // mounts do not change under a manager: worked out once.
+  const std::vector<std::string>& hierarchies() const {
+    if (!hierarchies_) hierarchies_ = findHierarchies();
+    return *hierarchies_;
+  }
+  std::vector<std::string> findHierarchies() const {
     std::vector<std::string> out;
     std::vector<std::pair<dev_t, ino_t>> seen;
     for (const auto& [c, top] : mounts_) {
@@ -385,6 +390,7 @@ class V1Manager final : public Manager {
   mutable UniqueFd unifiedFd_;  // hybrid: the unified cgroup, for CLONE_INTO_CGROUP (cloneIntoFd)
   std::vector<std::string> unifiedControllers_;
   sys::MkdirBatch pending_;  // startCreateRest()'s mkdirs, until createRest()
+  mutable std::optional<std::vector<std::string>> hierarchies_;
 };
 
 }  // namespace

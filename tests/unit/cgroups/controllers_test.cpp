@@ -276,8 +276,9 @@ TEST_F(Controllers, DevicesV1) {
   rules[2].major = 8;
   rules[2].access = "r";
   ASSERT_TRUE(setDevicesV1(dir("d"), rules).ok());
-  EXPECT_EQ(fs.read("d/devices.deny"), "a *:* rwm");
-  EXPECT_EQ(fs.read("d/devices.allow"), "b 8:* r");  // the last allow written
+  // One write per rule, in order, through one open file each.
+  EXPECT_EQ(fs.read("d/devices.deny"), "a *:* rwm\n");
+  EXPECT_EQ(fs.read("d/devices.allow"), "c 1:3 rw\nb 8:* r\n");
 
   rules[1].access = "rwx";
   EXPECT_FIELD_ERROR(setDevicesV1(dir("d"), rules), "linux.resources.devices[1].access");
