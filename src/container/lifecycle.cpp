@@ -292,7 +292,9 @@ Result<std::unique_ptr<Creation>> createContainer(Store& store, const CreateOpti
   return c;
 }
 
-Status deleteStopped(Store& store, State& st);
+// `live`: the manager of a container this process made (run), which spares
+// loading it again from the state.
+Status deleteStopped(Store& store, State& st, cgroups::Manager* live = nullptr);
 
 // Poststart hooks run after the user program started; a failure destroys
 // the container (poststop hooks included) and fails the operation, as runc.
@@ -341,11 +343,16 @@ Result<int> forwardSignalsAndWait(const process::Spawned& init, const sigset_t& 
   return exitCodeOf(status);
 }
 
-Status deleteStopped(Store& store, State& st) {
+Status deleteStopped(Store& store, State& st, cgroups::Manager* live) {
   if (!st.cgroup.empty()) {
-    if (auto cg = cgroups::Manager::load(st.cgroup)) {
-      (void)(*cg)->killAll(SIGKILL);
-      TRY_CTX((*cg)->destroy(), "cgroup");
+    std::unique_ptr<cgroups::Manager> loaded;
+    if (!live) {
+      if (auto cg = cgroups::Manager::load(st.cgroup)) loaded = std::move(*cg);
+      live = loaded.get();
+    }
+    if (live) {
+      (void)live->killAll(SIGKILL);
+      TRY_CTX(live->destroy(), "cgroup");
     }
   }
   // Poststop hooks need the config; it is still in the bundle.
@@ -454,7 +461,7 @@ Result<int> Runtime::run(const RunOptions& opts) {
   if (!opts.keep) {
     auto lock = store_.lock(st.id);
     if (lock) {
-      if (auto d = deleteStopped(store_, st); !d) log::warn(d.error().context("run: delete").message());
+      if (auto d = deleteStopped(store_, st, c.cgroup.get()); !d) log::warn(d.error().context("run: delete").message());
     }
   }
   return *code;

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <map>
 #include <set>
 
+#include "common/scope_guard.hpp"
 #include "common/syscalls.hpp"
 #include "fs/mount_util.hpp"
 #include "fs/safe_path.hpp"
@@ -55,7 +57,17 @@ Status bindHostNode(int parentFd, const std::string& name, const std::string& pa
   return mountAt(sys::fdPath(host.get()), sys::fdPath(target.get()), path, nullptr, MS_BIND, "");
 }
 
-Status createDevice(int rootFd, const spec::Device& dev, bool isDefault, bool rootless) {
+// Device parents by in-container path: the default devices all live in
+// /dev, which is resolved (safely, a few syscalls) once.
+using ParentCache = std::map<std::string, UniqueFd>;
+
+Result<int> parentDir(int rootFd, const std::string& dir, ParentCache& cache) {
+  auto it = cache.find(dir);
+  if (it == cache.end()) it = cache.emplace(dir, TRY(mkdirAllInRoot(rootFd, dir))).first;
+  return it->second.get();
+}
+
+Status createDevice(int rootFd, const spec::Device& dev, bool isDefault, bool rootless, ParentCache& parents) {
   const std::string path = cleanPath(dev.path);
   if (path == "/") return Error("device path " + dev.path, EINVAL);
   const mode_t type = TRY(typeBits(dev.type));
@@ -63,33 +75,39 @@ Status createDevice(int rootFd, const spec::Device& dev, bool isDefault, bool ro
   const mode_t perm = dev.fileMode.value_or(0666) & 07777;
   size_t slash = path.rfind('/');
   const std::string name = path.substr(slash + 1);
-  UniqueFd parent = TRY(mkdirAllInRoot(rootFd, slash == 0 ? "/" : path.substr(0, slash)));
+  const int parent = TRY(parentDir(rootFd, slash == 0 ? "/" : path.substr(0, slash), parents));
 
   struct stat st {};
-  bool exists = ::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  bool exists = ::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
   if (exists && !matches(st, type, rdev)) {
     // The spec makes a mismatch at a configured path an error; a default
     // device simply takes the place of whatever the image had there.
     if (!isDefault || S_ISDIR(st.st_mode))
       return Error("device " + path + ": a different file already exists there", EEXIST);
-    if (::unlinkat(parent.get(), name.c_str(), 0) != 0) return Error::fromErrno("remove " + path);
+    if (::unlinkat(parent, name.c_str(), 0) != 0) return Error::fromErrno("remove " + path);
     exists = false;
   }
   if (!exists) {
-    if (rootless) return bindHostNode(parent.get(), name, path);
-    if (::mknodat(parent.get(), name.c_str(), type | perm, rdev) != 0) {
-      if (errno == EPERM) return bindHostNode(parent.get(), name, path);  // user namespace without the flag
+    if (rootless) return bindHostNode(parent, name, path);
+    if (::mknodat(parent, name.c_str(), type | perm, rdev) != 0) {
+      if (errno == EPERM) return bindHostNode(parent, name, path);  // user namespace without the flag
       return Error::fromErrno("mknod " + path);
     }
   }
-  UniqueFd node(::openat(parent.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd node(::openat(parent, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (!node) return Error::fromErrno("open " + path);
   if (::fstat(node.get(), &st) != 0) return Error::fromErrno("stat " + path);
   if (!matches(st, type, rdev)) return Error("device " + path + ": replaced while being created", EEXIST);
-  // The umask trimmed mknod's mode; chmod through our own fd (an O_PATH fd
-  // of a node cannot be fchmod'ed, its /proc/self/fd link can).
-  if (::chmod(sys::fdPath(node.get()).c_str(), perm) != 0) return Error::fromErrno("chmod " + path);
-  if (::fchownat(node.get(), "", dev.uid.value_or(0), dev.gid.value_or(0), AT_EMPTY_PATH) != 0)
+  // A node from the image, or one whose parent directory is setgid, may
+  // differ from what the config asks; one we just made usually does not
+  // (createDevices clears the umask), and then both syscalls are saved.
+  // chmod goes through our own fd (an O_PATH fd of a node cannot be
+  // fchmod'ed, its /proc/self/fd link can).
+  if ((st.st_mode & 07777) != perm && ::chmod(sys::fdPath(node.get()).c_str(), perm) != 0)
+    return Error::fromErrno("chmod " + path);
+  const uid_t uid = dev.uid.value_or(0);
+  const gid_t gid = dev.gid.value_or(0);
+  if ((st.st_uid != uid || st.st_gid != gid) && ::fchownat(node.get(), "", uid, gid, AT_EMPTY_PATH) != 0)
     return Error::fromErrno("chown " + path);
   return {};
 }
@@ -114,10 +132,14 @@ Status replaceWithSymlink(int dirFd, const std::string& name, const std::string&
 }  // namespace
 
 Status createDevices(int rootFd, const spec::Spec& spec, const RootfsOptions& opts) {
+  // mknod gets the exact mode, so no chmod is needed after it.
+  const mode_t oldUmask = ::umask(0);
+  ScopeGuard restoreUmask([&] { ::umask(oldUmask); });
+  ParentCache parents;
   std::set<std::string> configured;
   if (spec.linux) {
     for (const spec::Device& d : spec.linux->devices) {
-      TRY_CTX(createDevice(rootFd, d, false, opts.rootless), "devices");
+      TRY_CTX(createDevice(rootFd, d, false, opts.rootless, parents), "devices");
       configured.insert(cleanPath(d.path));
     }
   }
@@ -129,7 +151,7 @@ Status createDevices(int rootFd, const spec::Spec& spec, const RootfsOptions& op
     dev.major = d.major;
     dev.minor = d.minor;
     dev.fileMode = 0666;
-    TRY_CTX(createDevice(rootFd, dev, true, opts.rootless), "default devices");
+    TRY_CTX(createDevice(rootFd, dev, true, opts.rootless, parents), "default devices");
   }
   return {};
 }

@@ -56,7 +56,7 @@ bool wantsCgroupNs(const spec::Spec& spec) {
 
 }  // namespace
 
-Status maskPath(int rootFd, const std::string& path) {
+Status maskPath(int rootFd, const std::string& path, UniqueFd* devNull) {
   auto target = openInRoot(rootFd, path, O_PATH);
   if (!target) {
     if (target.error().code() == ENOENT) return {};
@@ -68,11 +68,18 @@ Status maskPath(int rootFd, const std::string& path) {
     // Read-only, so the size is moot: nothing can be written into the mask.
     return mountAt("tmpfs", sys::fdPath(target->get()), path, "tmpfs", MS_RDONLY, "size=0k");
   }
-  // The container's /dev/null, checked: the rootfs could have put anything there.
-  UniqueFd null = TRY_CTX(openInRoot(rootFd, "/dev/null", O_PATH), "mask " + path);
-  if (::fstat(null.get(), &st) != 0) return Error::fromErrno("mask " + path + ": stat /dev/null");
-  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
-    return Error("mask " + path + ": /dev/null in the container is not the null device", EPERM);
+  // The container's /dev/null, checked: the rootfs could have put anything
+  // there. Opened once for all masks when the caller keeps it in *devNull.
+  UniqueFd local;
+  UniqueFd& null = devNull ? *devNull : local;
+  if (!null) {
+    null = TRY_CTX(openInRoot(rootFd, "/dev/null", O_PATH), "mask " + path);
+    if (::fstat(null.get(), &st) != 0) return Error::fromErrno("mask " + path + ": stat /dev/null");
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+      null.reset();
+      return Error("mask " + path + ": /dev/null in the container is not the null device", EPERM);
+    }
+  }
   return mountAt(sys::fdPath(null.get()), sys::fdPath(target->get()), path, nullptr, MS_BIND, "");
 }
 
@@ -82,6 +89,23 @@ Status readonlyPath(int rootFd, const std::string& path) {
     if (mp.error().code() == ENOENT) return {};
     return std::move(mp).error().context("readonly path " + path);
   }
+  // A read-only copy of the tree, attached over the original: three
+  // syscalls, and mount_setattr leaves the other (possibly locked) flags
+  // alone, so they need not be read and repeated as a remount must.
+  UniqueFd tree(sys::openTree(mp->fd.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
+  if (tree) {
+    struct mount_attr attr {};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (sys::mountSetattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) == 0) {
+      if (sys::moveMount(tree.get(), "", mp->fd.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        return Error::fromErrno("readonly path " + path + ": move_mount");
+      return {};
+    }
+    if (errno != ENOSYS) return Error::fromErrno("readonly path " + path + ": mount_setattr");
+  } else if (errno != ENOSYS) {
+    return Error::fromErrno("readonly path " + path + ": open_tree");
+  }
+  // Before Linux 5.12: bind onto itself, then remount read-only.
   TRY(mountAt(sys::fdPath(mp->fd.get()), sys::fdPath(mp->fd.get()), mp->path, nullptr, MS_BIND | MS_REC, ""));
   UniqueFd top = TRY_CTX(openMountedTop(*mp), "readonly path " + path);
   unsigned long have = TRY_CTX(mountFlagsOf(top.get()), "readonly path " + path);
@@ -144,7 +168,8 @@ Status finishRootfs(const spec::Spec& spec) {
   UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return Error::fromErrno("open /");
   if (spec.linux) {
-    for (const auto& p : spec.linux->maskedPaths) TRY_CTX(maskPath(root.get(), p), "maskedPaths");
+    UniqueFd devNull;
+    for (const auto& p : spec.linux->maskedPaths) TRY_CTX(maskPath(root.get(), p, &devNull), "maskedPaths");
     for (const auto& p : spec.linux->readonlyPaths) TRY_CTX(readonlyPath(root.get(), p), "readonlyPaths");
   }
   if (spec.root && spec.root->readonly) {

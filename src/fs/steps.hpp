@@ -21,7 +21,8 @@ Status createDevices(int rootFd, const spec::Spec& spec, const RootfsOptions& op
 Status createDevSymlinks(int rootFd, bool devPtsMounted);
 
 // maskedPaths and readonlyPaths entries; missing paths are skipped.
-Status maskPath(int rootFd, const std::string& path);
+// maskPath: `devNull`, when given, caches the checked /dev/null between calls.
+Status maskPath(int rootFd, const std::string& path, UniqueFd* devNull = nullptr);
 Status readonlyPath(int rootFd, const std::string& path);
 
 }  // namespace berth::fs

@@ -3,6 +3,12 @@
 #include "fs/rootfs.hpp"
 
 #include <dirent.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include <cstddef>
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -281,6 +287,48 @@ TEST_F(RootfsTest, CgroupMountOnV1HostHasOneMountPerHierarchy) {
     SCENARIO_CHECK(fsType(cg + "/pids") == CGROUP_SUPER_MAGIC);
     SCENARIO_CHECK(vfsFlags(cg + "/pids") & ST_RDONLY);
     SCENARIO_CHECK(std::filesystem::exists(cg + "/pids/cgroup.procs"));
+    return "";
+  });
+  EXPECT_EQ(verdict, "");
+}
+
+// A kernel before 5.12 has no mount_setattr (nor, before 5.2, open_tree):
+// a classic seccomp filter answers both with ENOSYS, and the cgroup tree and
+// the read-only paths must still come out read-only through the remounts.
+void hideNewMountApi() {
+  struct sock_filter prog[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_open_tree, 2, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mount_setattr, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+  };
+  struct sock_fprog fprog = {static_cast<unsigned short>(sizeof prog / sizeof prog[0]), prog};
+  (void)::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog);
+}
+
+TEST_F(RootfsTest, WithoutMountSetattrTheRemountFallbacksStillMakeThingsReadOnly) {
+  if (fsType("/sys/fs/cgroup") == CGROUP2_SUPER_MAGIC) GTEST_SKIP() << "host is cgroup v2";
+  writeText(rootPath + "/data/file", "d");
+  spec.mounts.push_back(mountOf("/proc", "proc", "proc"));  // the remounts go through /proc/self/fd
+  spec.mounts.push_back(mountOf("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}));
+  spec.linux->readonlyPaths = {"/data", "/proc/sys"};
+  std::string verdict = runInMountNs([&]() -> std::string {
+    hideNewMountApi();
+    SCENARIO_CHECK(sys::mountSetattr(-1, "", 0, nullptr, 0) != 0 && errno == ENOSYS);
+    SCENARIO_OK(prepareRootfs(spec, opts));
+    const std::string cg = rootPath + "/sys/fs/cgroup";
+    SCENARIO_CHECK(vfsFlags(cg) & ST_RDONLY);
+    SCENARIO_CHECK(fsType(cg + "/pids") == CGROUP_SUPER_MAGIC);
+    SCENARIO_CHECK(vfsFlags(cg + "/pids") & ST_RDONLY);
+    SCENARIO_CHECK(vfsFlags(cg + "/pids") & ST_NOEXEC);
+    SCENARIO_OK(enterRootfs(opts));
+    SCENARIO_OK(finishRootfs(spec));
+    SCENARIO_CHECK(readText("/data/file") == "d");
+    int fd = ::open("/data/new", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    SCENARIO_CHECK(fd < 0 && errno == EROFS);
+    fd = ::open("/proc/sys/kernel/hostname", O_WRONLY | O_CLOEXEC);
+    SCENARIO_CHECK(fd < 0 && errno == EROFS);
     return "";
   });
   EXPECT_EQ(verdict, "");
