@@ -114,6 +114,9 @@ Status createDevice(int rootFd, const spec::Device& dev, bool isDefault, bool ro
 
 // Makes `name` in dirFd a symlink to `target`, replacing a non-directory.
 Status replaceWithSymlink(int dirFd, const std::string& name, const std::string& target) {
+  // Usually nothing is there (a fresh /dev tmpfs): one syscall.
+  if (::symlinkat(target.c_str(), dirFd, name.c_str()) == 0) return {};
+  if (errno != EEXIST) return Error::fromErrno("symlink /dev/" + name + " -> " + target);
   struct stat st {};
   if (::fstatat(dirFd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (S_ISLNK(st.st_mode)) {
