@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -88,6 +89,22 @@ class Cgroups : public RuntimeTest {
         ADD_FAILURE() << "cgroup left behind: " << v2;
         ::rmdir(v2.c_str());
       }
+    }
+  }
+
+  // runc's cgroup mount, then `body` once without and once with a cgroup
+  // namespace, each time for a new container id with its own cgroupsPath.
+  void withCgroupMountAndWithoutAndWithCgroupNs(const std::function<void(bool cgroupNs)>& body) {
+    config_["mounts"].push_back({{"destination", "/sys/fs/cgroup"},
+                                 {"type", "cgroup"},
+                                 {"source", "cgroup"},
+                                 {"options", {"nosuid", "noexec", "nodev", "relatime", "ro"}}});
+    for (bool cgroupNs : {false, true}) {
+      SCOPED_TRACE(cgroupNs ? "with a cgroup namespace" : "without a cgroup namespace");
+      if (cgroupNs) config_["linux"]["namespaces"].push_back({{"type", "cgroup"}});
+      id_ = newId();
+      config_["linux"]["cgroupsPath"] = cgroupPathFor(id_);
+      body(cgroupNs);
     }
   }
 
@@ -251,15 +268,7 @@ TEST_F(Cgroups, CpuQuotaAndSharesReadBackFromTheHostFiles) {
 TEST_F(Cgroups, CpuQuotaAndSharesReadBackInsideTheContainer) {
   if (pureV2() && !v2Has("cpu")) GTEST_SKIP() << "cpu stays on cgroup v1 on this host (its hierarchy is busy)";
   resources({{"cpu", {{"quota", 50000}, {"period", 100000}, {"shares", 512}}}});
-  config_["mounts"].push_back({{"destination", "/sys/fs/cgroup"},
-                               {"type", "cgroup"},
-                               {"source", "cgroup"},
-                               {"options", {"nosuid", "noexec", "nodev", "relatime", "ro"}}});
-  for (bool cgroupNs : {false, true}) {
-    SCOPED_TRACE(cgroupNs ? "with a cgroup namespace" : "without a cgroup namespace");
-    if (cgroupNs) config_["linux"]["namespaces"].push_back({{"type", "cgroup"}});
-    id_ = newId();
-    config_["linux"]["cgroupsPath"] = cgroupPathFor(id_);
+  withCgroupMountAndWithoutAndWithCgroupNs([&](bool cgroupNs) {
     ProcResult r = runSh(std::string(pureV2() ? "cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight"
                                               : "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us "
                                                 "/sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.shares") +
@@ -277,7 +286,7 @@ TEST_F(Cgroups, CpuQuotaAndSharesReadBackInsideTheContainer) {
     if (cgroupNs) {
       EXPECT_GE(rootLines, 1) << r.out;
     }
-  }
+  });
 }
 
 // runc's cgroup mount options reach every mount of the tree (on v1 the tmpfs
@@ -285,15 +294,7 @@ TEST_F(Cgroups, CpuQuotaAndSharesReadBackInsideTheContainer) {
 // ro, nosuid, nodev, noexec, and the container cannot write a limit or make
 // a file there, with or without a cgroup namespace.
 TEST_F(Cgroups, CgroupMountIsReadOnlyOnEveryHierarchy) {
-  config_["mounts"].push_back({{"destination", "/sys/fs/cgroup"},
-                               {"type", "cgroup"},
-                               {"source", "cgroup"},
-                               {"options", {"nosuid", "noexec", "nodev", "relatime", "ro"}}});
-  for (bool cgroupNs : {false, true}) {
-    SCOPED_TRACE(cgroupNs ? "with a cgroup namespace" : "without a cgroup namespace");
-    if (cgroupNs) config_["linux"]["namespaces"].push_back({{"type", "cgroup"}});
-    id_ = newId();
-    config_["linux"]["cgroupsPath"] = cgroupPathFor(id_);
+  withCgroupMountAndWithoutAndWithCgroupNs([&](bool) {
     const std::string limitFile = pureV2() ? "/sys/fs/cgroup/pids.max" : "/sys/fs/cgroup/pids/pids.max";
     ProcResult r = runSh("awk '$5 ~ \"^/sys/fs/cgroup\" {print $5, $6}' /proc/self/mountinfo; "
                          "echo 7 > " + limitFile + " 2>/dev/null && echo limit-written; "
@@ -309,7 +310,7 @@ TEST_F(Cgroups, CgroupMountIsReadOnlyOnEveryHierarchy) {
       for (const char* want : {",ro,", ",nosuid,", ",nodev,", ",noexec,", ",relatime,"})
         EXPECT_NE(opts.find(want), std::string::npos) << want << " missing on " << line;
     }
-  }
+  });
 }
 
 // The runtime (like runc) may add allow rules for the default /dev nodes to
