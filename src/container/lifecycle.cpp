@@ -219,8 +219,10 @@ Result<std::unique_ptr<Creation>> createContainer(Store& store, const CreateOpti
   if (!startAtOnce && ::mkfifo((dir + "/exec.fifo").c_str(), 0600) != 0)
     return Error::fromErrno("mkfifo " + dir + "/exec.fifo");
   cfg.lockFd = c->lock.get();
-  cfg.stateDir = UniqueFd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!cfg.stateDir) return Error::fromErrno("open " + dir);
+  if (!startAtOnce) {  // only the exec.fifo wait needs it
+    cfg.stateDir = UniqueFd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!cfg.stateDir) return Error::fromErrno("open " + dir);
+  }
 
   const std::optional<spec::Resources> noResources;
   const auto& resources = c->spec.linux ? c->spec.linux->resources : noResources;

@@ -248,6 +248,14 @@ Result<unsigned long> mountFlagsOf(int fd) {
   return flags;
 }
 
+Status setMountAttrs(int fd, const std::string& shownPath, uint64_t set, uint64_t clear, bool recursive) {
+  struct mount_attr attr {};
+  attr.attr_set = set;
+  attr.attr_clr = clear;
+  if (sys::mountSetattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) == 0) return {};
+  return Error::fromErrno("mount_setattr " + shownPath + " (set " + hexFlags(set) + ", clear " + hexFlags(clear) + ")");
+}
+
 void toMountAttr(unsigned long flags, unsigned long cleared, uint64_t& set, uint64_t& clear) {
   static const std::pair<unsigned long, uint64_t> kPlain[] = {
       {MS_RDONLY, MOUNT_ATTR_RDONLY}, {MS_NOSUID, MOUNT_ATTR_NOSUID},         {MS_NODEV, MOUNT_ATTR_NODEV},

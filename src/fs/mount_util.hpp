@@ -70,6 +70,11 @@ Result<UniqueFd> openMountedTop(const MountPoint& mp);
 Status mountAt(const std::string& source, const std::string& target, const std::string& shownTarget,
                const char* type, unsigned long flags, const std::string& data);
 
+// mount_setattr(2) on the mount `fd` is the root of (AT_RECURSIVE: and every
+// mount below it), with a runc-style error naming `shownPath`; errno stays
+// set, so a caller can fall back to remounts on ENOSYS (before Linux 5.12).
+Status setMountAttrs(int fd, const std::string& shownPath, uint64_t set, uint64_t clear, bool recursive);
+
 // The per-mount MS_* flags an option list sets (`flags`) and turns off
 // (`cleared`) as mount_setattr(2) attributes, atime mode included.
 void toMountAttr(unsigned long flags, unsigned long cleared, uint64_t& set, uint64_t& clear);

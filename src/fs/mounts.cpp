@@ -29,14 +29,7 @@ Status applyAfterMount(const MountPoint& mp, const MountOptions& opts) {
   UniqueFd top = TRY(openMountedTop(mp));
   for (unsigned long p : opts.propagation)
     TRY(mountAt("", sys::fdPath(top.get()), mp.path, nullptr, p, ""));
-  if (opts.recSet != 0 || opts.recClear != 0) {
-    struct mount_attr attr {};
-    attr.attr_set = opts.recSet;
-    attr.attr_clr = opts.recClear;
-    if (sys::mountSetattr(top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
-      return Error::fromErrno("mount_setattr " + mp.path + " (set " + hexFlags(opts.recSet) + ", clear " +
-                              hexFlags(opts.recClear) + ")");
-  }
+  if (opts.recSet != 0 || opts.recClear != 0) TRY(setMountAttrs(top.get(), mp.path, opts.recSet, opts.recClear, true));
   return {};
 }
 
@@ -168,10 +161,9 @@ std::string baseName(const std::string& p) {
 // One hierarchy under the cgroup tmpfs: a fresh mount in a cgroup namespace
 // (it shows the namespace's root, i.e. the container's cgroup), else a bind of
 // the container's own cgroup directory from the host's mount. A bind gets
-// ro/nosuid/... later, from the caller, unless `remountNow`.
+// ro/nosuid/... later, from mountCgroup, for the whole tree at once.
 Result<MountPoint> mountCgroupHierarchy(int tmpfsFd, const std::string& dest, const CgroupLine& cg,
-                                        const HostCgroupMount& host, const MountOptions& opts, bool cgroupNs,
-                                        bool remountNow) {
+                                        const HostCgroupMount& host, const MountOptions& opts, bool cgroupNs) {
   std::string name = baseName(host.mountPoint);
   if (::mkdirat(tmpfsFd, name.c_str(), 0755) != 0 && errno != EEXIST) return Error::fromErrno("mkdir " + dest + "/" + name);
   MountPoint mp;
@@ -189,7 +181,6 @@ Result<MountPoint> mountCgroupHierarchy(int tmpfsFd, const std::string& dest, co
     if (host.root != "/" && rel.compare(0, host.root.size(), host.root) == 0) rel = rel.substr(host.root.size());
     std::string src = host.mountPoint + rel;
     TRY(mountAt(src, sys::fdPath(mp.fd.get()), mp.path, nullptr, MS_BIND | MS_REC, ""));
-    if (remountNow) TRY(remountBind(mp, opts));
   }
   // Co-mounted controllers get a link per name, as on the host (cpu -> cpu,cpuacct).
   if (!v2 && cg.controllers.find(',') != std::string::npos) {
@@ -227,8 +218,7 @@ Status mountCgroup(int rootFd, const spec::Mount& m, const MountOptions& opts, b
   for (const CgroupLine& cg : ownCgroups()) {
     auto host = findHostCgroupMount(hostMounts, cg.controllers);
     if (!host) continue;  // a hierarchy the host does not mount (e.g. no cgroup2 on pure v1)
-    binds.push_back(TRY_CTX(mountCgroupHierarchy(top.get(), mp.path, cg, *host, opts, cgroupNs, false),
-                            "cgroup mount " + mp.path));
+    binds.push_back(TRY_CTX(mountCgroupHierarchy(top.get(), mp.path, cg, *host, opts, cgroupNs), "cgroup mount " + mp.path));
   }
   // The options go on in one mount_setattr(AT_RECURSIVE) over the tmpfs and
   // every hierarchy in it: a remount per bind costs two mount syscalls (and
@@ -237,12 +227,8 @@ Status mountCgroup(int rootFd, const spec::Mount& m, const MountOptions& opts, b
   uint64_t set = 0, clear = 0;
   toMountAttr(flags & kPerMountFlags, opts.cleared & kPerMountFlags, set, clear);
   if (set == 0 && clear == 0) return applyAfterMount(mp, opts);
-  struct mount_attr attr {};
-  attr.attr_set = set;
-  attr.attr_clr = clear;
-  if (sys::mountSetattr(top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
-    if (errno != ENOSYS)
-      return Error::fromErrno("mount_setattr " + mp.path + " (set " + hexFlags(set) + ", clear " + hexFlags(clear) + ")");
+  if (Status st = setMountAttrs(top.get(), mp.path, set, clear, true); !st) {
+    if (st.error().code() != ENOSYS) return st;
     // Before Linux 5.12: one remount per mount.
     if (!cgroupNs)
       for (const MountPoint& b : binds) TRY_CTX(remountBind(b, opts), "cgroup mount " + mp.path);

@@ -94,14 +94,13 @@ Status readonlyPath(int rootFd, const std::string& path) {
   // alone, so they need not be read and repeated as a remount must.
   UniqueFd tree(sys::openTree(mp->fd.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
   if (tree) {
-    struct mount_attr attr {};
-    attr.attr_set = MOUNT_ATTR_RDONLY;
-    if (sys::mountSetattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) == 0) {
+    Status ro = setMountAttrs(tree.get(), mp->path, MOUNT_ATTR_RDONLY, 0, false);
+    if (ro) {
       if (sys::moveMount(tree.get(), "", mp->fd.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
         return Error::fromErrno("readonly path " + path + ": move_mount");
       return {};
     }
-    if (errno != ENOSYS) return Error::fromErrno("readonly path " + path + ": mount_setattr");
+    if (ro.error().code() != ENOSYS) return std::move(ro).error().context("readonly path " + path);
   } else if (errno != ENOSYS) {
     return Error::fromErrno("readonly path " + path + ": open_tree");
   }

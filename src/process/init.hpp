@@ -53,7 +53,7 @@ struct InitConfig {
   int extraFds = 0;                  // --preserve-fds + LISTEN_FDS: fds 3..3+extraFds-1 pass through
   std::vector<std::string> extraEnv; // LISTEN_FDS=..., LISTEN_PID=1
   bool startAtOnce = false;          // run: no start to wait for; create: exec.fifo
-  UniqueFd stateDir;                 // O_PATH fd of <root>/<id>, for exec.fifo
+  UniqueFd stateDir;                 // create: O_PATH fd of <root>/<id>, for exec.fifo
   int lockFd = -1;                   // the parent's flock on the state dir: the child drops its copy at once
   int cgroupFd = -1;                 // cgroup2: clone3(CLONE_INTO_CGROUP) target
   UniqueFd consoleSocket;            // process.terminal: where the pty master goes (tty.hpp)
