@@ -106,6 +106,15 @@ struct Stats {
 // The cgroup path for a container (see the header comment). Validated.
 Result<std::string> containerCgroupPath(const std::optional<std::string>& cgroupsPath, const std::string& id);
 
+// A hierarchy as the container's cgroup mount shows it (v1 and hybrid):
+// the directory name under /sys/fs/cgroup, the container's cgroup on the host,
+// and the controllers a fresh mount of it names ("" for cgroup2).
+struct HierarchyView {
+  std::string name;
+  std::string hostDir;
+  std::string controllers;
+};
+
 // One per container. Not RAII: destroy() is explicit, so a Manager can be
 // dropped without touching the cgroup (e.g. after `create` has succeeded).
 class Manager {
@@ -200,6 +209,11 @@ class Manager {
   // "cpu", ...; v2 ignores it), for the container's cgroup mounts. Empty when
   // the controller is not available.
   virtual std::string pathFor(const std::string& controller) const = 0;
+
+  // v1 and hybrid: every hierarchy the container is in, for the init's
+  // cgroup mount (which would otherwise read mountinfo to find them). Empty
+  // on v2 and for a disabled manager.
+  virtual std::vector<HierarchyView> containerView() const { return {}; }
 
   virtual Layout layout() const = 0;
   // The cgroup path, e.g. "/berth/<id>".

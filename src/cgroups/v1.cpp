@@ -47,6 +47,35 @@ class V1Manager final : public Manager {
     return it == mounts_.end() ? "" : it->second + path_;
   }
 
+  std::vector<HierarchyView> containerView() const override {
+    std::vector<HierarchyView> out;
+    if (disabled_) return out;
+    const auto& tops = hierarchies();
+    for (size_t i = 0; i < tops.size(); ++i) {
+      const std::string& top = tops[i];
+      if (unified_ && top == unifiedTop_) {
+        out.push_back({"unified", top + path_, ""});
+        continue;
+      }
+      // Co-mounted controllers live in one directory ("cpu,cpuacct") that
+      // the others link to; the container sees the same layout.
+      std::string name = top.substr(top.rfind('/') + 1);
+      char target[256];
+      ssize_t n = ::readlink(top.c_str(), target, sizeof target - 1);
+      if (n > 0) {
+        std::string t(target, static_cast<size_t>(n));
+        name = t.substr(t.rfind('/') + 1);
+      }
+      std::string controllers;
+      for (const std::string& c : hierarchyControllers_[i]) {
+        if (!controllers.empty()) controllers += ",";
+        controllers += c == "systemd" ? "name=systemd" : c;
+      }
+      out.push_back({name, top + path_, controllers});
+    }
+    return out;
+  }
+
   Status create() override { return createPart(Part::All); }
   Status createForClone() override { return createPart(Part::Unified); }
   Status createRest() override { return createPart(Part::V1); }
@@ -283,18 +312,29 @@ class V1Manager final : public Manager {
     if (!hierarchies_) hierarchies_ = findHierarchies();
     return *hierarchies_;
   }
+  // Also groups the controllers by hierarchy (hierarchyControllers_, in
+  // the same order), for containerView().
   std::vector<std::string> findHierarchies() const {
     std::vector<std::string> out;
     std::vector<std::pair<dev_t, ino_t>> seen;
+    hierarchyControllers_.clear();
     for (const auto& [c, top] : mounts_) {
       struct stat st {};
       if (::stat(top.c_str(), &st) != 0) continue;
       auto key = std::make_pair(st.st_dev, st.st_ino);
-      if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+      auto at = std::find(seen.begin(), seen.end(), key);
+      if (at != seen.end()) {
+        hierarchyControllers_[static_cast<size_t>(at - seen.begin())].push_back(c);
+        continue;
+      }
       seen.push_back(key);
       out.push_back(top);
+      hierarchyControllers_.push_back({c});
     }
-    if (unified_) out.push_back(unifiedTop_);
+    if (unified_) {
+      out.push_back(unifiedTop_);
+      hierarchyControllers_.push_back({});
+    }
     return out;
   }
 
@@ -391,6 +431,7 @@ class V1Manager final : public Manager {
   std::vector<std::string> unifiedControllers_;
   sys::MkdirBatch pending_;  // startCreateRest()'s mkdirs, until createRest()
   mutable std::optional<std::vector<std::string>> hierarchies_;
+  mutable std::vector<std::vector<std::string>> hierarchyControllers_;  // by hierarchies_ index
 };
 
 }  // namespace

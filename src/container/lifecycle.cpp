@@ -232,6 +232,11 @@ Result<std::unique_ptr<Creation>> createContainer(Store& store, const CreateOpti
   // Only what clone3 needs now; the v1 hierarchies once the init runs.
   TRY_CTX(c->cgroup->createForClone(), "cgroup");
   cfg.cgroupFd = c->cgroup->cloneIntoFd();
+  const bool mountsCgroups = std::any_of(c->spec.mounts.begin(), c->spec.mounts.end(),
+                                         [](const spec::Mount& m) { return m.type && *m.type == "cgroup"; });
+  if (mountsCgroups)
+    for (auto& h : c->cgroup->containerView())
+      cfg.cgroupHierarchies.push_back({std::move(h.name), std::move(h.hostDir), std::move(h.controllers)});
 
   // Relative bind-mount sources are relative to the bundle (config.md).
   if (::chdir(bundle->c_str()) != 0) return Error::fromErrno("chdir " + *bundle);

@@ -158,13 +158,32 @@ std::string baseName(const std::string& p) {
   return s == std::string::npos ? p : p.substr(s + 1);
 }
 
+// Without the manager's list (RootfsOptions::cgroupHierarchies): every
+// hierarchy this process is in, by /proc/self/cgroup, where the host mounts
+// it, by mountinfo. Run after the init joined its cgroups, so the paths are
+// the container's own.
+std::vector<CgroupHierarchy> hierarchiesFromProc() {
+  std::vector<CgroupHierarchy> out;
+  const auto hostMounts = hostCgroupMounts();
+  for (const CgroupLine& cg : ownCgroups()) {
+    auto host = findHostCgroupMount(hostMounts, cg.controllers);
+    if (!host) continue;  // a hierarchy the host does not mount (e.g. no cgroup2 on pure v1)
+    std::string rel = cg.path;
+    if (host->root != "/" && rel.compare(0, host->root.size(), host->root) == 0) rel = rel.substr(host->root.size());
+    out.push_back({baseName(host->mountPoint), host->mountPoint + rel, cg.controllers});
+  }
+  return out;
+}
+
 // One hierarchy under the cgroup tmpfs: a fresh mount in a cgroup namespace
 // (it shows the namespace's root, i.e. the container's cgroup), else a bind of
 // the container's own cgroup directory from the host's mount. A bind gets
 // ro/nosuid/... later, from mountCgroup, for the whole tree at once.
-Result<MountPoint> mountCgroupHierarchy(int tmpfsFd, const std::string& dest, const CgroupLine& cg,
-                                        const HostCgroupMount& host, const MountOptions& opts, bool cgroupNs) {
-  std::string name = baseName(host.mountPoint);
+Result<MountPoint> mountCgroupHierarchy(int tmpfsFd, const std::string& dest, const CgroupHierarchy& cg,
+                                        const MountOptions& opts, bool cgroupNs) {
+  const std::string& name = cg.name;
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+    return Error("cgroup hierarchy name \"" + name + "\" is not a directory name", EINVAL);
   if (::mkdirat(tmpfsFd, name.c_str(), 0755) != 0 && errno != EEXIST) return Error::fromErrno("mkdir " + dest + "/" + name);
   MountPoint mp;
   mp.path = dest + "/" + name;
@@ -177,10 +196,7 @@ Result<MountPoint> mountCgroupHierarchy(int tmpfsFd, const std::string& dest, co
     TRY(mountAt("cgroup", sys::fdPath(mp.fd.get()), mp.path, v2 ? "cgroup2" : "cgroup",
                 opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT), v2 ? "" : cg.controllers));
   } else {
-    std::string rel = cg.path;
-    if (host.root != "/" && rel.compare(0, host.root.size(), host.root) == 0) rel = rel.substr(host.root.size());
-    std::string src = host.mountPoint + rel;
-    TRY(mountAt(src, sys::fdPath(mp.fd.get()), mp.path, nullptr, MS_BIND | MS_REC, ""));
+    TRY(mountAt(cg.hostDir, sys::fdPath(mp.fd.get()), mp.path, nullptr, MS_BIND | MS_REC, ""));
   }
   // Co-mounted controllers get a link per name, as on the host (cpu -> cpu,cpuacct).
   if (!v2 && cg.controllers.find(',') != std::string::npos) {
@@ -194,7 +210,8 @@ Result<MountPoint> mountCgroupHierarchy(int tmpfsFd, const std::string& dest, co
 // type "cgroup". cgroup2 host: one cgroup2 mount (or a bind of our own cgroup
 // without a cgroup namespace). v1/hybrid host: a tmpfs holding one mount per
 // hierarchy this process belongs to, read from /proc/self/cgroup.
-Status mountCgroup(int rootFd, const spec::Mount& m, const MountOptions& opts, bool cgroupNs) {
+Status mountCgroup(int rootFd, const spec::Mount& m, const MountOptions& opts, bool cgroupNs,
+                   const std::vector<CgroupHierarchy>& known) {
   MountPoint mp = TRY(openMountPoint(rootFd, m.destination, TargetKind::Dir));
   const unsigned long flags = opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
   struct statfs sfs {};
@@ -213,13 +230,9 @@ Status mountCgroup(int rootFd, const spec::Mount& m, const MountOptions& opts, b
 
   TRY(mountAt("tmpfs", sys::fdPath(mp.fd.get()), mp.path, "tmpfs", flags & ~MS_RDONLY, "mode=755"));
   UniqueFd top = TRY(openMountedTop(mp));
-  const auto hostMounts = hostCgroupMounts();
   std::vector<MountPoint> binds;
-  for (const CgroupLine& cg : ownCgroups()) {
-    auto host = findHostCgroupMount(hostMounts, cg.controllers);
-    if (!host) continue;  // a hierarchy the host does not mount (e.g. no cgroup2 on pure v1)
-    binds.push_back(TRY_CTX(mountCgroupHierarchy(top.get(), mp.path, cg, *host, opts, cgroupNs), "cgroup mount " + mp.path));
-  }
+  for (const CgroupHierarchy& cg : known.empty() ? hierarchiesFromProc() : known)
+    binds.push_back(TRY_CTX(mountCgroupHierarchy(top.get(), mp.path, cg, opts, cgroupNs), "cgroup mount " + mp.path));
   // The options go on in one mount_setattr(AT_RECURSIVE) over the tmpfs and
   // every hierarchy in it: a remount per bind costs two mount syscalls (and
   // their namespace lock) per hierarchy, ~0.4 ms per container on v1. The
@@ -242,13 +255,13 @@ Status mountCgroup(int rootFd, const spec::Mount& m, const MountOptions& opts, b
 
 }  // namespace
 
-Status mountEntry(int rootFd, const spec::Mount& m, bool cgroupNs) {
+Status mountEntry(int rootFd, const spec::Mount& m, bool cgroupNs, const std::vector<CgroupHierarchy>& hierarchies) {
   MountOptions opts = parseMountOptions(m.options);
   if (opts.idmap && !opts.bind())
     return Error("mount " + m.destination + ": idmap/ridmap is only supported on bind mounts", ENOTSUP);
   const std::string type = m.type.value_or("");
   if (opts.bind()) return bindMount(rootFd, m, opts);
-  if (type == "cgroup") return mountCgroup(rootFd, m, opts, cgroupNs);
+  if (type == "cgroup") return mountCgroup(rootFd, m, opts, cgroupNs, hierarchies);
 
   // "remount" re-mounts what is already there: the target must exist.
   const bool remount = (opts.flags & MS_REMOUNT) != 0;

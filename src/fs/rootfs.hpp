@@ -9,11 +9,22 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/result.hpp"
 #include "spec/model.hpp"
 
 namespace berth::fs {
+
+// One cgroup v1 hierarchy (or the unified one of a hybrid host) as the
+// container's cgroup mount shows it: a directory `name` under the mount, a
+// bind of `hostDir` (the container's own cgroup there) or, in a cgroup
+// namespace, a fresh mount of `controllers`.
+struct CgroupHierarchy {
+  std::string name;         // "cpu,cpuacct", "systemd", "unified"
+  std::string hostDir;      // "/sys/fs/cgroup/cpu,cpuacct/berth/<id>"
+  std::string controllers;  // "cpu,cpuacct", "name=systemd"; "" for the unified (cgroup2) one
+};
 
 struct RootfsOptions {
   std::string rootfs;    // absolute host path of root.path (bundle-relative already resolved)
@@ -25,6 +36,10 @@ struct RootfsOptions {
   // one, once everything is mounted. Everything before it overlaps with the
   // parent's cgroup work.
   std::function<Status()> joinCgroup;
+  // The hierarchies a cgroup mount on a v1 or hybrid host shows, from the
+  // cgroup manager, which made them. Without it the init works them out from
+  // /proc/self/mountinfo, which costs ~0.3 ms for the kernel to generate.
+  std::vector<CgroupHierarchy> cgroupHierarchies;
 };
 
 // Makes mount propagation private/slave as linux.rootfsPropagation says

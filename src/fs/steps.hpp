@@ -13,7 +13,8 @@ namespace berth::fs {
 
 // One entry of config.json "mounts". `cgroupNs`: the container gets its own
 // cgroup namespace, so fresh cgroup mounts show its own cgroup as the root.
-Status mountEntry(int rootFd, const spec::Mount& m, bool cgroupNs);
+// `hierarchies`: RootfsOptions::cgroupHierarchies.
+Status mountEntry(int rootFd, const spec::Mount& m, bool cgroupNs, const std::vector<CgroupHierarchy>& hierarchies);
 
 // linux.devices plus the default devices (null zero full random urandom tty),
 // then /dev/fd, /dev/std{in,out,err} and /dev/ptmx.

@@ -120,7 +120,7 @@ Status initSequence(InitConfig& cfg, Channel& ch) {
   // The initial affinity covers the init's own setup work (runtime-spec).
   if (proc.execCPUAffinity)
     TRY(security::applyCpuAffinity(proc.execCPUAffinity->initial, "process.execCPUAffinity.initial"));
-  fs::RootfsOptions ro{cfg.rootfs, cfg.noPivot, cfg.rootless, joinCgroup};
+  fs::RootfsOptions ro{cfg.rootfs, cfg.noPivot, cfg.rootless, joinCgroup, std::move(cfg.cgroupHierarchies)};
   TRY_CTX(fs::prepareRootfs(spec, ro), "rootfs");
   TRY(setHostAndDomain(spec));
   TRY(applySysctls(spec));

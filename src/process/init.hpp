@@ -28,6 +28,7 @@
 
 #include "common/result.hpp"
 #include "common/unique_fd.hpp"
+#include "fs/rootfs.hpp"
 #include "namespaces/namespaces.hpp"
 #include "process/channel.hpp"
 #include "security/capabilities.hpp"
@@ -50,6 +51,7 @@ struct InitConfig {
   bool noPivot = false;
   bool noNewKeyring = false;
   bool rootless = false;
+  std::vector<fs::CgroupHierarchy> cgroupHierarchies;  // fs::RootfsOptions::cgroupHierarchies
   int extraFds = 0;                  // --preserve-fds + LISTEN_FDS: fds 3..3+extraFds-1 pass through
   std::vector<std::string> extraEnv; // LISTEN_FDS=..., LISTEN_PID=1
   bool startAtOnce = false;          // run: no start to wait for; create: exec.fifo

@@ -313,6 +313,45 @@ TEST_F(Cgroups, CgroupMountIsReadOnlyOnEveryHierarchy) {
   });
 }
 
+// Every hierarchy the host mounts under /sys/fs/cgroup appears in the
+// container's cgroup mount under the same name, and shows the container's own
+// cgroup: without a cgroup namespace its mount root is the container's cgroup
+// path, with one it is "/"; either way pid 1 is listed in its cgroup.procs.
+// (The runtime builds this list from its cgroup manager, not from mountinfo.)
+TEST_F(Cgroups, CgroupMountShowsEveryHostHierarchyAsTheContainersOwn) {
+  if (pureV2()) GTEST_SKIP() << "one cgroup2 mount: CgroupMountIsReadOnlyOnEveryHierarchy covers it";
+  std::set<std::string> host;
+  for (const std::string& line : lines(readFile("/proc/self/mountinfo"))) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, point, field;
+    f >> id >> parent >> dev >> root >> point;
+    while (f >> field && field != "-") {
+    }
+    std::string type;
+    f >> type;
+    const std::string top = "/sys/fs/cgroup/";
+    if ((type == "cgroup" || type == "cgroup2") && point.compare(0, top.size(), top) == 0)
+      host.insert(point.substr(top.size()));
+  }
+  ASSERT_FALSE(host.empty());
+  withCgroupMountAndWithoutAndWithCgroupNs([&](bool cgroupNs) {
+    ProcResult r = runSh("awk '$5 ~ \"^/sys/fs/cgroup/\" {print $5, $4}' /proc/self/mountinfo; "
+                         "for d in /sys/fs/cgroup/*/; do grep -qx 1 \"$d/cgroup.procs\" || echo \"not-in $d\"; done");
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    std::set<std::string> seen;
+    for (const std::string& line : lines(r.out)) {
+      EXPECT_EQ(line.rfind("not-in ", 0), std::string::npos) << "pid 1 is not in that cgroup: " << line;
+      if (line.rfind("not-in ", 0) == 0) continue;
+      const std::string point = line.substr(0, line.find(' '));
+      const std::string root = line.substr(line.find(' ') + 1);
+      const std::string name = point.substr(std::string("/sys/fs/cgroup/").size());
+      EXPECT_TRUE(seen.insert(name).second) << "mounted twice: " << name;
+      EXPECT_EQ(root, cgroupNs ? "/" : cgroupPathFor(id_)) << name;
+    }
+    EXPECT_EQ(seen, host) << r.out;
+  });
+}
+
 // The runtime (like runc) may add allow rules for the default /dev nodes to
 // a deny-all, so the denied device is one of none of those: c 1:2, made with
 // mknod (the "m" stays allowed). Denied, open fails in the cgroup check

@@ -4,6 +4,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <map>
+
 #include "cgroups/controllers.hpp"
 #include "cgroups/manager.hpp"
 #include "fake_cgroupfs.hpp"
@@ -57,6 +60,40 @@ TEST(FakeManager, HybridSelfJoinOpensTasksAndTheUnifiedDir) {
   ASSERT_TRUE(tasks.ok()) << tasks.error().message();
   EXPECT_EQ(tasks->size(), 8u) << "every v1 hierarchy";
   EXPECT_GE((*m)->cloneIntoFd(), 0) << "the unified part comes from clone3";
+}
+
+// The container's cgroup mount is built from this view (no mountinfo read in
+// the init): one entry per hierarchy, co-mounted controllers under their real
+// directory with the controllers a fresh mount names, the named systemd
+// hierarchy as name=systemd, and the unified one as cgroup2.
+TEST(FakeManager, ContainerViewGroupsCoMountedControllers) {
+  FakeCgroupFs fs;
+  fs.file("cpu,cpuacct/cgroup.procs");
+  std::filesystem::create_directory_symlink("cpu,cpuacct", fs.path("cpu"));
+  std::filesystem::create_directory_symlink("cpu,cpuacct", fs.path("cpuacct"));
+  fs.file("pids/cgroup.procs");
+  fs.file("systemd/cgroup.procs");
+  fs.file("unified/cgroup.procs");
+  fs.file("unified/cgroup.controllers", "");
+  auto m = Manager::make(Layout::Hybrid, fs.root(), "/berth/c1");
+  ASSERT_TRUE(m.ok()) << m.error().message();
+  std::map<std::string, std::pair<std::string, std::string>> got;  // name -> (hostDir, controllers)
+  for (const auto& h : (*m)->containerView()) {
+    EXPECT_EQ(got.count(h.name), 0u) << "one entry per hierarchy: " << h.name;
+    got[h.name] = {h.hostDir, h.controllers};
+  }
+  ASSERT_EQ(got.size(), 4u);
+  ASSERT_TRUE(got.count("cpu,cpuacct"));
+  EXPECT_EQ(got["cpu,cpuacct"].second, "cpu,cpuacct");
+  EXPECT_EQ(std::filesystem::canonical(fs.root()).string() + "/cpu,cpuacct/berth/c1",
+            std::filesystem::weakly_canonical(got["cpu,cpuacct"].first).string());
+  EXPECT_EQ(got["pids"], std::make_pair(fs.path("pids/berth/c1"), std::string("pids")));
+  EXPECT_EQ(got["systemd"], std::make_pair(fs.path("systemd/berth/c1"), std::string("name=systemd")));
+  EXPECT_EQ(got["unified"], std::make_pair(fs.path("unified/berth/c1"), std::string()));
+
+  auto v2 = Manager::make(Layout::V2, fs.root(), "/berth/c1");
+  ASSERT_TRUE(v2.ok());
+  EXPECT_TRUE((*v2)->containerView().empty()) << "cgroup2 mounts need no view";
 }
 
 // createForClone makes only the unified part (clone3 needs it), createRest
