@@ -246,7 +246,6 @@ Result<std::unique_ptr<Creation>> createContainer(Store& store, const CreateOpti
   c->init = TRY(process::spawnInit(cfg, c->channel, childEnd));
   cfg.consoleSocket.reset();  // the init's copy is the only one now: its exit is our EOF
   st.pid = c->init.pid;
-  st.startTime = TRY_CTX(sys::processStartTime(st.pid), "container init");
   // Before any hook runs or the program starts: both may use the devices.
   if (c->spec.linux) TRY(namespaces::moveNetDevices(c->spec.linux->netDevices, cfg.ns, st.pid, c->init.pidfd.get()));
 
@@ -266,6 +265,9 @@ Result<std::unique_ptr<Creation>> createContainer(Store& store, const CreateOpti
   std::vector<int> taskFds;
   for (const UniqueFd& t : tasks) taskFds.push_back(t.get());
   (void)c->channel.sendFds(process::Msg::CgroupJoined, taskFds);
+  // Read once the init is on its way again (/proc/<pid>/stat is generated
+  // per read); the state and the hooks need it, the init does not.
+  st.startTime = TRY_CTX(sys::processStartTime(st.pid), "container init");
 
   // Without such hooks the init does not stop before pivot_root (init.hpp);
   // a failure of its rootfs setup then arrives in place of Ready.

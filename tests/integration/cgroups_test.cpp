@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <cstring>
 #include <functional>
 #include <set>
 #include <sstream>
@@ -510,6 +511,41 @@ TEST_F(Cgroups, InitIsInItsCgroupOnEveryHierarchy) {
   std::string listed;
   for (const auto& l : outside) listed += l + "\n";
   EXPECT_TRUE(outside.empty()) << "hierarchies where the init is not in " << path << ":\n" << listed;
+}
+
+// v1 cpuset: a child cgroup has no cpus or mems until someone writes them,
+// and no process can join it before. Parents berth makes get clone_children,
+// so the kernel copies both into every later child (and berth copies them
+// itself under a parent it did not make).
+TEST_F(Cgroups, CpusetParentsBerthMakesHandTheirCpusToNewChildren) {
+  if (pureV2()) GTEST_SKIP() << "cgroup v1 only";
+  const std::string parent = cgroupPathFor(id_);
+  config_["linux"]["cgroupsPath"] = parent + "/inner";
+  ASSERT_NO_FATAL_FAILURE(startSh("sleep 100"));
+  const fs::path cpuset = kCgroupRoot / "cpuset";
+  EXPECT_EQ(trim(readFile(cpuset / parent.substr(1) / "cgroup.clone_children")), "1");
+  const std::string cpus = trim(readFile(cpuset / parent.substr(1) / "cpuset.cpus"));
+  EXPECT_FALSE(cpus.empty());
+  EXPECT_EQ(trim(readFile(cpuset / parent.substr(1) / "inner" / "cpuset.cpus")), cpus);
+  EXPECT_EQ(trim(readFile(cpuset / parent.substr(1) / "inner" / "cgroup.clone_children")), "0")
+      << "only the parents berth made, not the container's own cgroup";
+  // A second container under the now existing parent: the kernel's copy.
+  const std::string second = newId();
+  config_["linux"]["cgroupsPath"] = parent + "/second";
+  config_["process"]["args"] = {"/bin/true"};
+  writeConfig();
+  ProcResult r = rt({"run", "--bundle", bundle_.string(), second});
+  EXPECT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(rt({"delete", "--force", id_}).status, 0);
+  // berth leaves parents (as runc does); this one is the test's to remove.
+  for (const char* ctl : {"pids", "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "systemd",
+                          "unified"}) {
+    const fs::path dir = kCgroupRoot / ctl / parent.substr(1);
+    std::error_code ec;
+    if (fs::exists(dir, ec)) {
+      EXPECT_EQ(::rmdir(dir.c_str()), 0) << dir << ": " << std::strerror(errno);
+    }
+  }
 }
 
 TEST_F(Cgroups, PsListsExactlyTheContainersProcesses) {
