@@ -204,6 +204,11 @@ class Manager {
   // (scripts/cgroup-v2-env.sh removes an empty /berth before moving a v1
   // controller to v2, which needs a hierarchy without child cgroups.)
   virtual Status destroy() = 0;
+  // destroy() for a cgroup whose processes are known to be gone (the init
+  // of a container with its own pid namespace has been reaped: the kernel
+  // killed and reaped everything else in it first). Skips the freezer check,
+  // three cgroupfs reads; nothing can be frozen in an empty cgroup.
+  virtual Status destroyEmptied() { return destroy(); }
 
   // The host directory of the container's cgroup for `controller` ("memory",
   // "cpu", ...; v2 ignores it), for the container's cgroup mounts. Empty when

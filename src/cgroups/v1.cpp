@@ -263,6 +263,28 @@ class V1Manager final : public Manager {
     // A create that failed before createRest: let its mkdirs land first.
     if (pending_.started()) (void)pending_.wait();
     if (isFrozen().valueOr(false)) (void)thaw();
+    return removeAll();
+  }
+  // One rmdir per hierarchy, no retries. The freezer and the tracking
+  // hierarchy go last: if a process is still there after all (moved in from
+  // outside), the caller's killAll() needs both.
+  Status destroyEmptied() override {
+    if (disabled_) return {};
+    if (pending_.started()) (void)pending_.wait();
+    std::vector<std::string> order;
+    const std::string tracking = trackingDir();
+    const std::string freezer = v1("freezer").valid() ? v1("freezer").path() : std::string();
+    for (const auto& top : hierarchies())
+      if (top + path_ != tracking && top + path_ != freezer) order.push_back(top + path_);
+    for (const std::string& last : {tracking, freezer})
+      if (!last.empty() && std::find(order.begin(), order.end(), last) == order.end()) order.push_back(last);
+    for (const std::string& dir : order)
+      if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return Error::fromErrno("rmdir " + dir);
+    return {};
+  }
+
+ private:
+  Status removeAll() {
     // Every hierarchy even after a failure: leave as little as possible.
     Status first;
     for (const auto& top : hierarchies()) {
@@ -272,7 +294,6 @@ class V1Manager final : public Manager {
     return withContext(std::move(first), "cgroup " + path_);
   }
 
- private:
   // Which controllers are mounted where (co-mounted ones share a directory)
   // and, on hybrid, which live on the unified hierarchy.
   void discover() {

@@ -158,6 +158,15 @@ class V2Manager final : public Manager {
     Status st = removeTree(dir_.path());
     return withContext(std::move(st), "cgroup " + path_);
   }
+  // One rmdir, no retries: busy means the caller kills and destroys.
+  Status destroyEmptied() override {
+    if (disabled_) return {};
+    if (::rmdir(dir_.path().c_str()) == 0 || errno == ENOENT) {
+      fd_.reset();
+      return {};
+    }
+    return Error::fromErrno("rmdir " + dir_.path());
+  }
 
  private:
   void openFd() {

@@ -303,7 +303,10 @@ Result<std::unique_ptr<Creation>> createContainer(Store& store, const CreateOpti
 
 // `live`: the manager of a container this process made (run), which spares
 // loading it again from the state.
-Status deleteStopped(Store& store, State& st, cgroups::Manager* live = nullptr);
+// `emptied`: the caller reaped the init of a container with its own pid
+// namespace, so the kernel has killed and reaped everything else in it:
+// nothing is left in the cgroup to kill or thaw.
+Status deleteStopped(Store& store, State& st, cgroups::Manager* live = nullptr, bool emptied = false);
 
 // Poststart hooks run after the user program started; a failure destroys
 // the container (poststop hooks included) and fails the operation, as runc.
@@ -352,14 +355,15 @@ Result<int> forwardSignalsAndWait(const process::Spawned& init, const sigset_t& 
   return exitCodeOf(status);
 }
 
-Status deleteStopped(Store& store, State& st, cgroups::Manager* live) {
+Status deleteStopped(Store& store, State& st, cgroups::Manager* live, bool emptied) {
   if (!st.cgroup.empty()) {
     std::unique_ptr<cgroups::Manager> loaded;
     if (!live) {
       if (auto cg = cgroups::Manager::load(st.cgroup)) loaded = std::move(*cg);
       live = loaded.get();
     }
-    if (live) {
+    // Someone may still have moved a process in from outside: then the long way.
+    if (live && !(emptied && live->destroyEmptied())) {
       (void)live->killAll(SIGKILL);
       TRY_CTX(live->destroy(), "cgroup");
     }
@@ -470,7 +474,8 @@ Result<int> Runtime::run(const RunOptions& opts) {
   if (!opts.keep) {
     auto lock = store_.lock(st.id);
     if (lock) {
-      if (auto d = deleteStopped(store_, st, c.cgroup.get()); !d) log::warn(d.error().context("run: delete").message());
+      if (auto d = deleteStopped(store_, st, c.cgroup.get(), st.ownPidNamespace); !d)
+        log::warn(d.error().context("run: delete").message());
     }
   }
   return *code;

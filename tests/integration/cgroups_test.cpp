@@ -548,6 +548,45 @@ TEST_F(Cgroups, CpusetParentsBerthMakesHandTheirCpusToNewChildren) {
   }
 }
 
+// `run` removes its cgroup without looking for processes once the init of a
+// container with its own pid namespace is reaped (the kernel has killed the
+// rest). A process moved into the cgroup from outside that namespace must
+// still be killed and the cgroup removed: the long way, when rmdir is busy.
+TEST_F(Cgroups, RunCleansUpACgroupAHostProcessWasMovedInto) {
+  pid_t intruder = ::fork();
+  ASSERT_GE(intruder, 0);
+  if (intruder == 0) {
+    ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  config_["process"]["args"] = {"/bin/sh", "-c", "sleep 1"};
+  writeConfig();
+  ProcResult result;
+  std::thread run([&] { result = rt({"run", "--bundle", bundle_.string(), id_}); });
+  const fs::path procs = pureV2() ? kCgroupRoot / cgroupPathFor(id_).substr(1) / "cgroup.procs"
+                                  : kCgroupRoot / "pids" / cgroupPathFor(id_).substr(1) / "cgroup.procs";
+  bool moved = false;
+  for (int i = 0; i < 400 && !moved; ++i) {
+    if (!trim(readFile(procs)).empty()) {
+      std::ofstream(procs) << intruder << "\n";
+      moved = trim(readFile(procs)).find(std::to_string(intruder)) != std::string::npos;
+    }
+    if (!moved) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  run.join();
+  int status = 0;
+  const bool reaped = ::waitpid(intruder, &status, WNOHANG) == intruder;
+  if (!reaped) {
+    ::kill(intruder, SIGKILL);
+    ::waitpid(intruder, nullptr, 0);
+  }
+  ASSERT_TRUE(moved) << "could not move a host process into " << procs;
+  EXPECT_EQ(result.status, 0) << result.err;
+  EXPECT_TRUE(reaped && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the intruder was not killed";
+  std::error_code ec;
+  EXPECT_FALSE(fs::exists(procs.parent_path(), ec)) << "cgroup left: " << procs.parent_path();
+}
+
 TEST_F(Cgroups, PsListsExactlyTheContainersProcesses) {
   ASSERT_NO_FATAL_FAILURE(startSh("sleep 100 & sleep 101 & sleep 102 & wait"));
   std::vector<int> pids;
