@@ -130,14 +130,28 @@ for c in "${to_move[@]}"; do
     echo "cgroup-v2-env: $CG/$c is busy; $c stays on cgroup v1" >&2
     continue
   fi
-  moved+=("$c")
   v2=$(v2name "$c")
-  [ -n "$v2" ] || continue
-  for _ in $(seq 1 50); do
+  if [ -z "$v2" ]; then
+    moved+=("$c")
+    continue
+  fi
+  # The kernel frees a v1 hierarchy only once its last cgroup is released,
+  # and removed cgroups are released asynchronously: after a burst of
+  # containers (a benchmark) that takes seconds.
+  for _ in $(seq 1 300); do
     grep -qw "$v2" "$UNI/cgroup.controllers" && break
     sleep 0.1
   done
-  grep -qw "$v2" "$UNI/cgroup.controllers" || die "$v2 did not appear on cgroup v2 after unmounting v1 $c"
+  if ! grep -qw "$v2" "$UNI/cgroup.controllers"; then
+    echo "cgroup-v2-env: $v2 did not appear on cgroup v2 within 30 s of unmounting v1 $c; $c stays on v1" >&2
+    for _ in $(seq 1 100); do
+      mount -t cgroup -o "$c" cgroup "$CG/$c" 2>/dev/null && break
+      sleep 0.1
+    done
+    mountpoint -q "$CG/$c" || die "could not remount the v1 $c hierarchy"
+    continue
+  fi
+  moved+=("$c")
 done
 
 echo "cgroup-v2-env: on v2: $(cat "$UNI/cgroup.controllers")" >&2
