@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/unique_fd.hpp"
+#include "common/cgroup_hierarchy.hpp"
 #include "common/result.hpp"
 #include "spec/model.hpp"
 
@@ -105,15 +106,6 @@ struct Stats {
 
 // The cgroup path for a container (see the header comment). Validated.
 Result<std::string> containerCgroupPath(const std::optional<std::string>& cgroupsPath, const std::string& id);
-
-// A hierarchy as the container's cgroup mount shows it (v1 and hybrid):
-// the directory name under /sys/fs/cgroup, the container's cgroup on the host,
-// and the controllers a fresh mount of it names ("" for cgroup2).
-struct HierarchyView {
-  std::string name;
-  std::string hostDir;
-  std::string controllers;
-};
 
 // One per container. Not RAII: destroy() is explicit, so a Manager can be
 // dropped without touching the cgroup (e.g. after `create` has succeeded).
@@ -218,7 +210,7 @@ class Manager {
   // v1 and hybrid: every hierarchy the container is in, for the init's
   // cgroup mount (which would otherwise read mountinfo to find them). Empty
   // on v2 and for a disabled manager.
-  virtual std::vector<HierarchyView> containerView() const { return {}; }
+  virtual std::vector<CgroupHierarchy> containerView() const { return {}; }
 
   virtual Layout layout() const = 0;
   // The cgroup path, e.g. "/berth/<id>".

@@ -47,31 +47,32 @@ class V1Manager final : public Manager {
     return it == mounts_.end() ? "" : it->second + path_;
   }
 
-  std::vector<HierarchyView> containerView() const override {
-    std::vector<HierarchyView> out;
+  std::vector<CgroupHierarchy> containerView() const override {
+    std::vector<CgroupHierarchy> out;
     if (disabled_) return out;
-    const auto& tops = hierarchies();
-    for (size_t i = 0; i < tops.size(); ++i) {
-      const std::string& top = tops[i];
-      if (unified_ && top == unifiedTop_) {
-        out.push_back({"unified", top + path_, ""});
+    for (const Hierarchy& h : hierarchies()) {
+      if (unified_ && h.top == unifiedTop_) {
+        out.push_back({"unified", h.top + path_, ""});
         continue;
       }
-      // Co-mounted controllers live in one directory ("cpu,cpuacct") that
-      // the others link to; the container sees the same layout.
-      std::string name = top.substr(top.rfind('/') + 1);
-      char target[256];
-      ssize_t n = ::readlink(top.c_str(), target, sizeof target - 1);
-      if (n > 0) {
-        std::string t(target, static_cast<size_t>(n));
-        name = t.substr(t.rfind('/') + 1);
-      }
+      std::string name = h.top.substr(h.top.rfind('/') + 1);
       std::string controllers;
-      for (const std::string& c : hierarchyControllers_[i]) {
+      for (const std::string& c : h.controllers) {
         if (!controllers.empty()) controllers += ",";
         controllers += c == "systemd" ? "name=systemd" : c;
       }
-      out.push_back({name, top + path_, controllers});
+      // Co-mounted controllers live in one directory ("cpu,cpuacct") that
+      // the others link to; the container sees the same layout. Only they
+      // can be links, so only they cost a readlink.
+      if (h.controllers.size() > 1) {
+        char target[256];
+        ssize_t n = ::readlink(h.top.c_str(), target, sizeof target - 1);
+        if (n > 0) {
+          std::string t(target, static_cast<size_t>(n));
+          name = t.substr(t.rfind('/') + 1);
+        }
+      }
+      out.push_back({name, h.top + path_, controllers});
     }
     return out;
   }
@@ -82,8 +83,8 @@ class V1Manager final : public Manager {
   void startCreateRest() override {
     if (disabled_) return;
     std::vector<std::string> leaves;
-    for (const auto& top : hierarchies())
-      if (!(unified_ && top == unifiedTop_)) leaves.push_back(top + path_);
+    for (const Hierarchy& h : hierarchies())
+      if (!(unified_ && h.top == unifiedTop_)) leaves.push_back(h.top + path_);
     pending_ = sys::MkdirBatch::start(std::move(leaves), 0755);
   }
 
@@ -109,16 +110,16 @@ class V1Manager final : public Manager {
 
   Status apply(pid_t pid) override {
     if (disabled_) return {};
-    for (const auto& top : hierarchies()) TRY_CTX(joinCgroup(top + path_, pid), "cgroup " + path_);
+    for (const Hierarchy& h : hierarchies()) TRY_CTX(joinCgroup(h.top + path_, pid), "cgroup " + path_);
     return {};
   }
 
   Result<std::vector<UniqueFd>> openTasksFiles() override {
     std::vector<UniqueFd> out;
     if (disabled_) return out;
-    for (const auto& top : hierarchies()) {
-      if (unified_ && top == unifiedTop_) continue;  // cgroup2 has no `tasks`: clone3 places it there
-      std::string file = top + path_ + "/tasks";
+    for (const Hierarchy& h : hierarchies()) {
+      if (unified_ && h.top == unifiedTop_) continue;  // cgroup2 has no `tasks`: clone3 places it there
+      std::string file = h.top + path_ + "/tasks";
       UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
       if (!fd) return Error::fromErrno("open " + file);
       out.push_back(std::move(fd));
@@ -274,8 +275,8 @@ class V1Manager final : public Manager {
     std::vector<std::string> order;
     const std::string tracking = trackingDir();
     const std::string freezer = v1("freezer").valid() ? v1("freezer").path() : std::string();
-    for (const auto& top : hierarchies())
-      if (top + path_ != tracking && top + path_ != freezer) order.push_back(top + path_);
+    for (const Hierarchy& h : hierarchies())
+      if (h.top + path_ != tracking && h.top + path_ != freezer) order.push_back(h.top + path_);
     for (const std::string& last : {tracking, freezer})
       if (!last.empty() && std::find(order.begin(), order.end(), last) == order.end()) order.push_back(last);
     for (const std::string& dir : order)
@@ -287,8 +288,8 @@ class V1Manager final : public Manager {
   Status removeAll() {
     // Every hierarchy even after a failure: leave as little as possible.
     Status first;
-    for (const auto& top : hierarchies()) {
-      Status st = removeTree(top + path_);
+    for (const Hierarchy& h : hierarchies()) {
+      Status st = removeTree(h.top + path_);
       if (!st && first) first = std::move(st);
     }
     return withContext(std::move(first), "cgroup " + path_);
@@ -327,35 +328,33 @@ class V1Manager final : public Manager {
     return uni();
   }
 
-  // The distinct hierarchy roots (co-mounted controllers share one). The
-  // mounts do not change under a manager: worked out once.
-  const std::vector<std::string>& hierarchies() const {
+  // The distinct hierarchy roots (co-mounted controllers share one), each
+  // with its controllers. The mounts do not change under a manager: worked
+  // out once.
+  struct Hierarchy {
+    std::string top;
+    std::vector<std::string> controllers;  // none for the unified one
+  };
+  const std::vector<Hierarchy>& hierarchies() const {
     if (!hierarchies_) hierarchies_ = findHierarchies();
     return *hierarchies_;
   }
-  // Also groups the controllers by hierarchy (hierarchyControllers_, in
-  // the same order), for containerView().
-  std::vector<std::string> findHierarchies() const {
-    std::vector<std::string> out;
-    std::vector<std::pair<dev_t, ino_t>> seen;
-    hierarchyControllers_.clear();
+  std::vector<Hierarchy> findHierarchies() const {
+    std::vector<Hierarchy> out;
+    std::vector<std::pair<dev_t, ino_t>> seen;  // by out's index
     for (const auto& [c, top] : mounts_) {
       struct stat st {};
       if (::stat(top.c_str(), &st) != 0) continue;
       auto key = std::make_pair(st.st_dev, st.st_ino);
       auto at = std::find(seen.begin(), seen.end(), key);
       if (at != seen.end()) {
-        hierarchyControllers_[static_cast<size_t>(at - seen.begin())].push_back(c);
+        out[static_cast<size_t>(at - seen.begin())].controllers.push_back(c);
         continue;
       }
       seen.push_back(key);
-      out.push_back(top);
-      hierarchyControllers_.push_back({c});
+      out.push_back({top, {c}});
     }
-    if (unified_) {
-      out.push_back(unifiedTop_);
-      hierarchyControllers_.push_back({});
-    }
+    if (unified_) out.push_back({unifiedTop_, {}});
     return out;
   }
 
@@ -364,14 +363,15 @@ class V1Manager final : public Manager {
     for (const char* c : {"pids", "freezer", "cpu", "memory"})
       if (auto d = v1(c); d.valid()) return d.path();
     if (unified_) return uni().path();
-    auto h = hierarchies();
-    return h.empty() ? std::string() : h.front() + path_;
+    const auto& h = hierarchies();
+    return h.empty() ? std::string() : h.front().top + path_;
   }
 
   Status createAll(std::vector<std::string>& created, Part part) {
     if (mounts_.empty() && !unified_) return Error("no cgroup hierarchies under " + root_);
     std::map<std::string, bool> early = part == Part::Unified ? std::map<std::string, bool>{} : takePending(created);
-    for (const auto& top : hierarchies()) {
+    for (const Hierarchy& h : hierarchies()) {
+      const std::string& top = h.top;
       const bool isUnified = unified_ && top == unifiedTop_;
       if ((part == Part::Unified && !isUnified) || (part == Part::V1 && isUnified)) continue;
       const bool cpuset = mounts_.count("cpuset") && mounts_["cpuset"] == top;
@@ -458,8 +458,7 @@ class V1Manager final : public Manager {
   mutable UniqueFd unifiedFd_;  // hybrid: the unified cgroup, for CLONE_INTO_CGROUP (cloneIntoFd)
   std::vector<std::string> unifiedControllers_;
   sys::MkdirBatch pending_;  // startCreateRest()'s mkdirs, until createRest()
-  mutable std::optional<std::vector<std::string>> hierarchies_;
-  mutable std::vector<std::vector<std::string>> hierarchyControllers_;  // by hierarchies_ index
+  mutable std::optional<std::vector<Hierarchy>> hierarchies_;
 };
 
 }  // namespace

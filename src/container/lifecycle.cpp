@@ -234,9 +234,7 @@ Result<std::unique_ptr<Creation>> createContainer(Store& store, const CreateOpti
   cfg.cgroupFd = c->cgroup->cloneIntoFd();
   const bool mountsCgroups = std::any_of(c->spec.mounts.begin(), c->spec.mounts.end(),
                                          [](const spec::Mount& m) { return m.type && *m.type == "cgroup"; });
-  if (mountsCgroups)
-    for (auto& h : c->cgroup->containerView())
-      cfg.cgroupHierarchies.push_back({std::move(h.name), std::move(h.hostDir), std::move(h.controllers)});
+  if (mountsCgroups) cfg.cgroupHierarchies = c->cgroup->containerView();
 
   // Relative bind-mount sources are relative to the bundle (config.md).
   if (::chdir(bundle->c_str()) != 0) return Error::fromErrno("chdir " + *bundle);

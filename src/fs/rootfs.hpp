@@ -11,20 +11,16 @@
 #include <string>
 #include <vector>
 
+#include "common/cgroup_hierarchy.hpp"
 #include "common/result.hpp"
 #include "spec/model.hpp"
 
 namespace berth::fs {
 
-// One cgroup v1 hierarchy (or the unified one of a hybrid host) as the
-// container's cgroup mount shows it: a directory `name` under the mount, a
-// bind of `hostDir` (the container's own cgroup there) or, in a cgroup
-// namespace, a fresh mount of `controllers`.
-struct CgroupHierarchy {
-  std::string name;         // "cpu,cpuacct", "systemd", "unified"
-  std::string hostDir;      // "/sys/fs/cgroup/cpu,cpuacct/berth/<id>"
-  std::string controllers;  // "cpu,cpuacct", "name=systemd"; "" for the unified (cgroup2) one
-};
+// The container's cgroup mount shows each hierarchy as a directory `name`:
+// a bind of `hostDir` or, in a cgroup namespace, a fresh mount of
+// `controllers`.
+using berth::CgroupHierarchy;
 
 struct RootfsOptions {
   std::string rootfs;    // absolute host path of root.path (bundle-relative already resolved)
