@@ -59,15 +59,32 @@ Status bindHostNode(int parentFd, const std::string& name, const std::string& pa
 
 // Device parents by in-container path: the default devices all live in
 // /dev, which is resolved (safely, a few syscalls) once.
-using ParentCache = std::map<std::string, UniqueFd>;
+struct ParentDir {
+  UniqueFd fd;
+  bool setgid = false;  // new nodes take the directory's group, not ours
+};
+using ParentCache = std::map<std::string, ParentDir>;
 
-Result<int> parentDir(int rootFd, const std::string& dir, ParentCache& cache) {
+struct DeviceContext {
+  bool rootless = false;
+  uid_t euid = 0;  // the owner mknod gives a node
+  gid_t egid = 0;
+  ParentCache parents;
+};
+
+Result<const ParentDir*> parentDir(int rootFd, const std::string& dir, ParentCache& cache) {
   auto it = cache.find(dir);
-  if (it == cache.end()) it = cache.emplace(dir, TRY(mkdirAllInRoot(rootFd, dir))).first;
-  return it->second.get();
+  if (it == cache.end()) {
+    ParentDir p{TRY(mkdirAllInRoot(rootFd, dir))};
+    struct stat st {};
+    if (::fstat(p.fd.get(), &st) != 0) return Error::fromErrno("stat " + dir);
+    p.setgid = (st.st_mode & S_ISGID) != 0;
+    it = cache.emplace(dir, std::move(p)).first;
+  }
+  return &it->second;
 }
 
-Status createDevice(int rootFd, const spec::Device& dev, bool isDefault, bool rootless, ParentCache& parents) {
+Status createDevice(int rootFd, const spec::Device& dev, bool isDefault, DeviceContext& ctx) {
   const std::string path = cleanPath(dev.path);
   if (path == "/") return Error("device path " + dev.path, EINVAL);
   const mode_t type = TRY(typeBits(dev.type));
@@ -75,7 +92,10 @@ Status createDevice(int rootFd, const spec::Device& dev, bool isDefault, bool ro
   const mode_t perm = dev.fileMode.value_or(0666) & 07777;
   size_t slash = path.rfind('/');
   const std::string name = path.substr(slash + 1);
-  const int parent = TRY(parentDir(rootFd, slash == 0 ? "/" : path.substr(0, slash), parents));
+  const ParentDir& dir = *TRY(parentDir(rootFd, slash == 0 ? "/" : path.substr(0, slash), ctx.parents));
+  const int parent = dir.fd.get();
+  const uid_t uid = dev.uid.value_or(0);
+  const gid_t gid = dev.gid.value_or(0);
 
   struct stat st {};
   bool exists = ::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -88,11 +108,15 @@ Status createDevice(int rootFd, const spec::Device& dev, bool isDefault, bool ro
     exists = false;
   }
   if (!exists) {
-    if (rootless) return bindHostNode(parent, name, path);
+    if (ctx.rootless) return bindHostNode(parent, name, path);
     if (::mknodat(parent, name.c_str(), type | perm, rdev) != 0) {
       if (errno == EPERM) return bindHostNode(parent, name, path);  // user namespace without the flag
       return Error::fromErrno("mknod " + path);
     }
+    // A node we just made has the exact type and permission bits (the umask
+    // is cleared) and our own owner unless the directory is setgid: nothing
+    // to check or fix, and nothing more is done through the name.
+    if ((perm & 07000) == 0 && !dir.setgid && uid == ctx.euid && gid == ctx.egid) return {};
   }
   UniqueFd node(::openat(parent, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (!node) return Error::fromErrno("open " + path);
@@ -105,8 +129,6 @@ Status createDevice(int rootFd, const spec::Device& dev, bool isDefault, bool ro
   // fchmod'ed, its /proc/self/fd link can).
   if ((st.st_mode & 07777) != perm && ::chmod(sys::fdPath(node.get()).c_str(), perm) != 0)
     return Error::fromErrno("chmod " + path);
-  const uid_t uid = dev.uid.value_or(0);
-  const gid_t gid = dev.gid.value_or(0);
   if ((st.st_uid != uid || st.st_gid != gid) && ::fchownat(node.get(), "", uid, gid, AT_EMPTY_PATH) != 0)
     return Error::fromErrno("chown " + path);
   return {};
@@ -138,11 +160,14 @@ Status createDevices(int rootFd, const spec::Spec& spec, const RootfsOptions& op
   // mknod gets the exact mode, so no chmod is needed after it.
   const mode_t oldUmask = ::umask(0);
   ScopeGuard restoreUmask([&] { ::umask(oldUmask); });
-  ParentCache parents;
+  DeviceContext ctx;
+  ctx.rootless = opts.rootless;
+  ctx.euid = ::geteuid();
+  ctx.egid = ::getegid();
   std::set<std::string> configured;
   if (spec.linux) {
     for (const spec::Device& d : spec.linux->devices) {
-      TRY_CTX(createDevice(rootFd, d, false, opts.rootless, parents), "devices");
+      TRY_CTX(createDevice(rootFd, d, false, ctx), "devices");
       configured.insert(cleanPath(d.path));
     }
   }
@@ -154,7 +179,7 @@ Status createDevices(int rootFd, const spec::Spec& spec, const RootfsOptions& op
     dev.major = d.major;
     dev.minor = d.minor;
     dev.fileMode = 0666;
-    TRY_CTX(createDevice(rootFd, dev, true, opts.rootless, parents), "default devices");
+    TRY_CTX(createDevice(rootFd, dev, true, ctx), "default devices");
   }
   return {};
 }

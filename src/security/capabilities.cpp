@@ -100,11 +100,14 @@ Result<CapabilityPlan> planCapabilities(const std::optional<spec::Capabilities>&
 Status prepareCapabilities(const CapabilityPlan& plan) {
   for (int cap = 0; cap < kernelCapabilityCount() && cap < 64; ++cap) {
     if (plan.bounding & bit(cap)) continue;
-    int present = ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
-    if (present < 0) return Error::fromErrno("read bounding capability " + capabilityName(cap));
-    if (present == 0) continue;  // the runtime never had it: nothing to drop
-    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
-      return Error::fromErrno("drop " + capabilityName(cap) + " from the bounding set");
+    // Dropped straight away (dropping an absent one succeeds): one prctl per
+    // capability. Only a refusal asks whether it was there at all, since
+    // without CAP_SETPCAP even that drop fails and there is nothing to drop.
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+    const int dropErrno = errno;
+    if (::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 0) continue;  // the runtime never had it
+    errno = dropErrno;
+    return Error::fromErrno("drop " + capabilityName(cap) + " from the bounding set");
   }
   // Without KEEPCAPS, setresuid away from uid 0 empties the permitted set and
   // applyCapabilities could no longer grant anything.

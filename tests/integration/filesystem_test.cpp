@@ -155,6 +155,22 @@ TEST_F(Filesystem, LinuxDevicesAreCreated) {
                                                     "/dev/it/loop 7:0 600 12:34 block special file"}));
 }
 
+// Without a /dev tmpfs the nodes go into the image's /dev. A setgid /dev
+// hands new nodes its own group, so the runtime must notice and chown them to
+// what the config (or the default, 0) says rather than trust mknod.
+TEST_F(Filesystem, DevicesInASetgidImageDevGetTheConfiguredOwner) {
+  auto& mounts = config_["mounts"];
+  for (auto it = mounts.begin(); it != mounts.end();) it = (*it)["destination"] == "/dev" ? mounts.erase(it) : it + 1;
+  fs::create_directories(rootfs_ / "dev");
+  ASSERT_EQ(::chown((rootfs_ / "dev").c_str(), 0, 50), 0);
+  ASSERT_EQ(::chmod((rootfs_ / "dev").c_str(), 02775), 0);
+  config_["linux"]["devices"] = {{{"path", "/dev/it-null"}, {"type", "c"}, {"major", 1}, {"minor", 3},
+                                  {"fileMode", 0640}, {"uid", 0}, {"gid", 0}}};
+  ProcResult r = runSh("stat -c '%n %a %u:%g' /dev/null /dev/it-null");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(lines(r.out), (std::vector<std::string>{"/dev/null 666 0:0", "/dev/it-null 640 0:0"}));
+}
+
 TEST_F(Filesystem, BindMountsReadWriteAndReadOnly) {
   const fs::path rw = hostDir("rw"), ro = hostDir("ro");
   writeFile(rw / "in.txt", "from-host\n");
