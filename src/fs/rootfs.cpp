@@ -133,7 +133,7 @@ Status prepareRootfs(const spec::Spec& spec, const RootfsOptions& opts) {
       TRY(opts.joinCgroup());
       joined = true;
     }
-    TRY(mountEntry(root.get(), m, cgroupNs, opts.cgroupHierarchies));
+    TRY(mountEntry(root.get(), m, cgroupNs, opts));
   }
   TRY(createDevices(root.get(), spec, opts));
   TRY(createDevSymlinks(root.get(), hasMountAt(spec, "/dev/pts")));

@@ -36,6 +36,12 @@ struct RootfsOptions {
   // cgroup manager, which made them. Without it the init works them out from
   // /proc/self/mountinfo, which costs ~0.3 ms for the kernel to generate.
   std::vector<CgroupHierarchy> cgroupHierarchies;
+  // Nothing in the container can ever remount a mount writable (no
+  // CAP_SYS_ADMIN in its bounding set): a read-only v1 cgroup mount may then
+  // bind the host's /sys/fs/cgroup tmpfs, whose directories are already the
+  // hierarchies' mount points, instead of making a tmpfs and a directory per
+  // hierarchy (mounts.cpp, bindHostCgroupTmpfs).
+  bool mayShareHostCgroupTmpfs = false;
 };
 
 // Makes mount propagation private/slave as linux.rootfsPropagation says

@@ -13,8 +13,9 @@ namespace berth::fs {
 
 // One entry of config.json "mounts". `cgroupNs`: the container gets its own
 // cgroup namespace, so fresh cgroup mounts show its own cgroup as the root.
-// `hierarchies`: RootfsOptions::cgroupHierarchies.
-Status mountEntry(int rootFd, const spec::Mount& m, bool cgroupNs, const std::vector<CgroupHierarchy>& hierarchies);
+// From `opts`, a cgroup mount takes cgroupHierarchies and
+// mayShareHostCgroupTmpfs.
+Status mountEntry(int rootFd, const spec::Mount& m, bool cgroupNs, const RootfsOptions& opts);
 
 // linux.devices plus the default devices (null zero full random urandom tty),
 // then /dev/fd, /dev/std{in,out,err} and /dev/ptmx.

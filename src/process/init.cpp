@@ -5,6 +5,7 @@
 #include "process/init.hpp"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/keyctl.h>
 #include <sched.h>
 #include <signal.h>
@@ -121,6 +122,9 @@ Status initSequence(InitConfig& cfg, Channel& ch) {
   if (proc.execCPUAffinity)
     TRY(security::applyCpuAffinity(proc.execCPUAffinity->initial, "process.execCPUAffinity.initial"));
   fs::RootfsOptions ro{cfg.rootfs, cfg.noPivot, cfg.rootless, joinCgroup, std::move(cfg.cgroupHierarchies)};
+  // The bounding set is final (planCapabilities drops all without a list):
+  // without CAP_SYS_ADMIN in it, no process of the container can remount.
+  ro.mayShareHostCgroupTmpfs = (cfg.caps.bounding & (uint64_t{1} << CAP_SYS_ADMIN)) == 0;
   TRY_CTX(fs::prepareRootfs(spec, ro), "rootfs");
   TRY(setHostAndDomain(spec));
   TRY(applySysctls(spec));

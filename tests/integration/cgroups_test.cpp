@@ -353,6 +353,51 @@ TEST_F(Cgroups, CgroupMountShowsEveryHostHierarchyAsTheContainersOwn) {
   });
 }
 
+// On a v1 host the read-only cgroup mount of a container that can never
+// remount (no CAP_SYS_ADMIN in its bounding set) is a bind of the host's own
+// /sys/fs/cgroup tmpfs, to save making one: it must still refuse every write,
+// including after a remount attempt. With CAP_SYS_ADMIN the container gets a
+// private tmpfs, so its remount and mkdir succeed and still never reach the
+// host. Either way the host's tmpfs is left as it was.
+TEST_F(Cgroups, CgroupTmpfsWritesNeverReachTheHost) {
+  if (pureV2()) GTEST_SKIP() << "one cgroup2 mount, no tmpfs: CgroupMountIsReadOnlyOnEveryHierarchy covers it";
+  struct statfs hostFs {};
+  ASSERT_EQ(::statfs(kCgroupRoot.c_str(), &hostFs), 0);
+  struct stat hostSt {};
+  ASSERT_EQ(::stat(kCgroupRoot.c_str(), &hostSt), 0);
+  const fs::path probe = kCgroupRoot / ("probe-" + newId());
+  config_["mounts"].push_back({{"destination", "/sys/fs/cgroup"},
+                               {"type", "cgroup"},
+                               {"source", "cgroup"},
+                               {"options", {"nosuid", "noexec", "nodev", "relatime", "ro"}}});
+  const std::string script = "stat -c %d /sys/fs/cgroup; mount -o remount,rw /sys/fs/cgroup 2>/dev/null && "
+                             "echo remounted; mkdir /sys/fs/cgroup/" + probe.filename().string() +
+                             " 2>/dev/null && echo made; true";
+  for (bool sysAdmin : {false, true}) {
+    SCOPED_TRACE(sysAdmin ? "with CAP_SYS_ADMIN" : "without CAP_SYS_ADMIN");
+    if (sysAdmin)
+      for (const char* set : {"bounding", "effective", "permitted"})
+        config_["process"]["capabilities"][set].push_back("CAP_SYS_ADMIN");
+    id_ = newId();
+    config_["linux"]["cgroupsPath"] = cgroupPathFor(id_);
+    ProcResult r = runSh(script);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    const std::vector<std::string> out = lines(r.out);
+    ASSERT_FALSE(out.empty()) << r.out;
+    const bool sameFs = out[0] == std::to_string(hostSt.st_dev);
+    if (sysAdmin) {
+      EXPECT_FALSE(sameFs) << "a container that may remount must get its own tmpfs";
+      EXPECT_EQ(out, (std::vector<std::string>{out[0], "remounted", "made"})) << "its private tmpfs is its own";
+    } else {
+      if (hostFs.f_type == TMPFS_MAGIC) {
+        EXPECT_TRUE(sameFs) << "expected the host's tmpfs to be shared";
+      }
+      EXPECT_EQ(out.size(), 1u) << "remount or mkdir succeeded:\n" << r.out;
+    }
+    EXPECT_FALSE(fs::exists(probe)) << "the container wrote into the host's " << kCgroupRoot;
+  }
+}
+
 // The runtime (like runc) may add allow rules for the default /dev nodes to
 // a deny-all, so the denied device is one of none of those: c 1:2, made with
 // mknod (the "m" stays allowed). Denied, open fails in the cgroup check
