@@ -297,11 +297,24 @@ class V1Manager final : public Manager {
 
   // Which controllers are mounted where (co-mounted ones share a directory)
   // and, on hybrid, which live on the unified hierarchy.
+  // One stat per controller name: a hierarchy is a directory on another
+  // device than the tmpfs holding it. A directory on the same device is an
+  // unmounted hierarchy (one moved to v2, say), unless it has cgroup.procs
+  // (a fake cgroupfs in a temp dir, as the tests use). Co-mounted controllers
+  // show the same directory; findHierarchies groups them by it.
   void discover() {
+    struct stat rootSt {};
+    const bool haveRoot = ::stat(root_.c_str(), &rootSt) == 0;
     for (const char* c : kV1Controllers) {
       std::string top = root_ + "/" + c;
       struct stat st {};
-      if (::stat((top + "/cgroup.procs").c_str(), &st) == 0) mounts_[c] = top;
+      if (::stat(top.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+      if (!haveRoot || st.st_dev == rootSt.st_dev) {
+        struct stat procs {};
+        if (::stat((top + "/cgroup.procs").c_str(), &procs) != 0) continue;
+      }
+      mounts_[c] = top;
+      dirIds_[c] = {st.st_dev, st.st_ino};
     }
     if (layout_ == Layout::Hybrid) {
       unifiedTop_ = root_ + "/unified";
@@ -343,9 +356,7 @@ class V1Manager final : public Manager {
     std::vector<Hierarchy> out;
     std::vector<std::pair<dev_t, ino_t>> seen;  // by out's index
     for (const auto& [c, top] : mounts_) {
-      struct stat st {};
-      if (::stat(top.c_str(), &st) != 0) continue;
-      auto key = std::make_pair(st.st_dev, st.st_ino);
+      auto key = dirIds_.at(c);
       auto at = std::find(seen.begin(), seen.end(), key);
       if (at != seen.end()) {
         out[static_cast<size_t>(at - seen.begin())].controllers.push_back(c);
@@ -453,6 +464,7 @@ class V1Manager final : public Manager {
   bool rootless_;
   bool disabled_;
   std::map<std::string, std::string> mounts_;  // controller -> hierarchy root
+  std::map<std::string, std::pair<dev_t, ino_t>> dirIds_;  // controller -> its root directory, as discover() saw it
   bool unified_ = false;
   std::string unifiedTop_;
   mutable UniqueFd unifiedFd_;  // hybrid: the unified cgroup, for CLONE_INTO_CGROUP (cloneIntoFd)

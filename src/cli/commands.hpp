@@ -5,6 +5,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstring>
 #include <functional>
 #include <string>
 
@@ -27,6 +28,11 @@ using Action = std::function<Result<int>()>;
 struct Context {
   Globals globals;
   Action action;
+  // The verb on the command line; null when CLI11 needs the whole tree
+  // (--help, --version, no verb). Building a verb's options is most of a
+  // short command's user-space time, so a group registers only this one.
+  const char* verb = nullptr;
+  bool wants(const char* name) const { return verb == nullptr || std::strcmp(verb, name) == 0; }
 };
 
 void registerLifecycle(CLI::App& app, Context& ctx);  // create start run state kill delete list

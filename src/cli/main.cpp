@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   app.add_option("--rootless", rootless, "ignored: rootless mode is detected automatically")->group("");
 
   const char* verb = findVerb(argc, argv);
+  ctx.verb = verb;
   const bool all = verb == nullptr;  // --help, --version, or no verb: CLI11 needs the whole tree
   bool known = false;
   auto group = [&](std::initializer_list<const char*> verbs) {
@@ -75,7 +76,7 @@ int main(int argc, char** argv) {
     known = known || mine;
     return mine;
   };
-  if (group({"create", "start", "run", "state", "kill", "delete", "list"})) cli::registerLifecycle(app, ctx);
+  if (group({"create", "start", "run", "state", "kill", "delete", "list", "ls"})) cli::registerLifecycle(app, ctx);
   if (group({"spec", "features"})) cli::registerInfo(app, ctx);
   if (group({"pause", "resume", "update", "ps", "events"})) cli::registerCgroupVerbs(app, ctx);
   if (group({"exec"})) cli::registerExec(app, ctx);

@@ -47,10 +47,15 @@ TEST_F(Cli, VerbIsFoundAfterGlobalOptions) {
                              "list", "-q"});
   EXPECT_EQ(l.status, 0) << l.err;
   EXPECT_EQ(l.out, "");
+  ProcResult runHelp = runProcess({runtimeBinary(), "run", "--help"});
+  EXPECT_EQ(runHelp.status, 0) << runHelp.err;
+  EXPECT_NE(runHelp.out.find("--bundle"), std::string::npos) << runHelp.out;
   ProcResult eq = runProcess({runtimeBinary(), "--root=" + (tmp_ / "r").string(), "state", "nope"});
   EXPECT_NE(eq.status, 0);
   EXPECT_NE(eq.err.find("does not exist"), std::string::npos) << eq.err;
-  if (!isBerth()) return;  // the wording below is berth's
+  if (!isBerth()) return;  // the wording below, and the ls alias, are berth's
+  ProcResult ls = runProcess({runtimeBinary(), "--root", (tmp_ / "r").string(), "ls", "-q"});
+  EXPECT_EQ(ls.status, 0) << "berth's alias of list: " << ls.err;
   ProcResult bogus = runProcess({runtimeBinary(), "--root", (tmp_ / "r").string(), "bogus"});
   EXPECT_NE(bogus.status, 0);
   EXPECT_NE(bogus.err.find("unknown command \"bogus\""), std::string::npos) << bogus.err;
