@@ -171,8 +171,9 @@ Result<MountPoint> openMountPoint(int rootFd, const std::string& dest, TargetKin
       parent = TRY_CTX(mkdirAllInRoot(rootFd, dir), "mount target " + asked);
     }
     struct stat st {};
-    if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      if (errno != ENOENT || kind == TargetKind::MustExist) return Error::fromErrno("mount target " + asked);
+    bool created = false;
+    while (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT || kind == TargetKind::MustExist || created) return Error::fromErrno("mount target " + asked);
       int rc = 0;
       if (kind == TargetKind::Dir) {
         rc = ::mkdirat(parent.get(), name.c_str(), 0755);
@@ -181,8 +182,9 @@ Result<MountPoint> openMountPoint(int rootFd, const std::string& dest, TargetKin
         if (rc >= 0) ::close(rc);
       }
       if (rc < 0 && errno != EEXIST) return Error::fromErrno("create mount target " + asked);
-      --links;  // not a symlink step: look again at what is there now
-      continue;
+      // Look again at what is there now, in the parent already resolved:
+      // resolving it again costs a walk in the root per new mount point.
+      created = true;
     }
     if (S_ISLNK(st.st_mode)) {
       char buf[4096];

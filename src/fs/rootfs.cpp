@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #include <sstream>
 
 #include "common/syscalls.hpp"
+#include "fs/idmap.hpp"
 #include "fs/mount_util.hpp"
 #include "fs/safe_path.hpp"
 #include "fs/steps.hpp"
@@ -56,7 +59,7 @@ bool wantsCgroupNs(const spec::Spec& spec) {
 
 }  // namespace
 
-Status maskPath(int rootFd, const std::string& path, UniqueFd* devNull) {
+Status maskPath(int rootFd, const std::string& path, MaskSources* sources) {
   auto target = openInRoot(rootFd, path, O_PATH);
   if (!target) {
     if (target.error().code() == ENOENT) return {};
@@ -65,13 +68,28 @@ Status maskPath(int rootFd, const std::string& path, UniqueFd* devNull) {
   struct stat st {};
   if (::fstat(target->get(), &st) != 0) return Error::fromErrno("mask " + path + ": stat");
   if (S_ISDIR(st.st_mode)) {
+    if (sources && sources->emptyDir) {
+      UniqueFd tree(sys::openTree(sources->emptyDir.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+      if (tree) return attachTree(tree.get(), target->get(), path);
+      if (errno != ENOSYS) return Error::fromErrno("mask " + path + ": open_tree");
+      sources->emptyDir.reset();  // before Linux 5.2: a tmpfs each
+      sources->noClones = true;
+    }
     // Read-only, so the size is moot: nothing can be written into the mask.
-    return mountAt("tmpfs", sys::fdPath(target->get()), path, "tmpfs", MS_RDONLY, "size=0k");
+    TRY(mountAt("tmpfs", sys::fdPath(target->get()), path, "tmpfs", MS_RDONLY, "size=0k"));
+    if (sources && !sources->noClones) {
+      // Its root, for the next masked directory: the tmpfs we just made
+      // (nothing in the container runs yet that could swap it).
+      auto top = openInRoot(rootFd, path, O_PATH | O_DIRECTORY);
+      struct statfs sfs {};
+      if (top && ::fstatfs(top->get(), &sfs) == 0 && sfs.f_type == TMPFS_MAGIC) sources->emptyDir = std::move(*top);
+    }
+    return {};
   }
   // The container's /dev/null, checked: the rootfs could have put anything
-  // there. Opened once for all masks when the caller keeps it in *devNull.
+  // there. Opened once for all masks when the caller keeps it in sources.
   UniqueFd local;
-  UniqueFd& null = devNull ? *devNull : local;
+  UniqueFd& null = sources ? sources->devNull : local;
   if (!null) {
     null = TRY_CTX(openInRoot(rootFd, "/dev/null", O_PATH), "mask " + path);
     if (::fstat(null.get(), &st) != 0) return Error::fromErrno("mask " + path + ": stat /dev/null");
@@ -167,8 +185,8 @@ Status finishRootfs(const spec::Spec& spec) {
   UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return Error::fromErrno("open /");
   if (spec.linux) {
-    UniqueFd devNull;
-    for (const auto& p : spec.linux->maskedPaths) TRY_CTX(maskPath(root.get(), p, &devNull), "maskedPaths");
+    MaskSources masks;
+    for (const auto& p : spec.linux->maskedPaths) TRY_CTX(maskPath(root.get(), p, &masks), "maskedPaths");
     for (const auto& p : spec.linux->readonlyPaths) TRY_CTX(readonlyPath(root.get(), p), "readonlyPaths");
   }
   if (spec.root && spec.root->readonly) {

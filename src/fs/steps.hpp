@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/result.hpp"
+#include "common/unique_fd.hpp"
 #include "fs/rootfs.hpp"
 #include "spec/model.hpp"
 
@@ -23,8 +24,15 @@ Status createDevices(int rootFd, const spec::Spec& spec, const RootfsOptions& op
 Status createDevSymlinks(int rootFd, bool devPtsMounted);
 
 // maskedPaths and readonlyPaths entries; missing paths are skipped.
-// maskPath: `devNull`, when given, caches the checked /dev/null between calls.
-Status maskPath(int rootFd, const std::string& path, UniqueFd* devNull = nullptr);
+// maskPath: `sources`, when given, keeps what masks are made of between calls:
+// the checked /dev/null, and the first masked directory's read-only tmpfs,
+// which later directories get a clone of (one superblock per container).
+struct MaskSources {
+  UniqueFd devNull;
+  UniqueFd emptyDir;
+  bool noClones = false;  // open_tree is missing (before Linux 5.2)
+};
+Status maskPath(int rootFd, const std::string& path, MaskSources* sources = nullptr);
 Status readonlyPath(int rootFd, const std::string& path);
 
 }  // namespace berth::fs
