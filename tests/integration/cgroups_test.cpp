@@ -387,9 +387,11 @@ TEST_F(Cgroups, CgroupTmpfsWritesNeverReachTheHost) {
     const bool sameFs = out[0] == std::to_string(hostSt.st_dev);
     if (sysAdmin) {
       EXPECT_FALSE(sameFs) << "a container that may remount must get its own tmpfs";
-      EXPECT_EQ(out, (std::vector<std::string>{out[0], "remounted", "made"})) << "its private tmpfs is its own";
+      if (isBerth()) {
+        EXPECT_EQ(out, (std::vector<std::string>{out[0], "remounted", "made"})) << "its private tmpfs is its own";
+      }
     } else {
-      if (hostFs.f_type == TMPFS_MAGIC) {
+      if (isBerth() && hostFs.f_type == TMPFS_MAGIC) {
         EXPECT_TRUE(sameFs) << "expected the host's tmpfs to be shared";
       }
       EXPECT_EQ(out.size(), 1u) << "remount or mkdir succeeded:\n" << r.out;
