@@ -297,14 +297,17 @@ class V1Manager final : public Manager {
 
   // Which controllers are mounted where (co-mounted ones share a directory)
   // and, on hybrid, which live on the unified hierarchy.
-  // One stat per controller name: a hierarchy is a directory on another
-  // device than the tmpfs holding it. A directory on the same device is an
-  // unmounted hierarchy (one moved to v2, say), unless it has cgroup.procs
-  // (a fake cgroupfs in a temp dir, as the tests use). Co-mounted controllers
-  // show the same directory; findHierarchies groups them by it.
+  // Which controllers are mounted where, and the distinct hierarchies they
+  // make. One stat per controller name: a hierarchy is a directory on
+  // another device than the tmpfs holding it. A directory on the same device
+  // is an unmounted hierarchy (one moved to v2, say), unless it has
+  // cgroup.procs (a fake cgroupfs in a temp dir, as the tests use).
+  // Co-mounted controllers show the same directory and share one hierarchy.
+  // The mounts do not change under a manager: worked out once, here.
   void discover() {
     struct stat rootSt {};
     const bool haveRoot = ::stat(root_.c_str(), &rootSt) == 0;
+    std::map<std::string, std::pair<dev_t, ino_t>> dirIds;
     for (const char* c : kV1Controllers) {
       std::string top = root_ + "/" + c;
       struct stat st {};
@@ -314,13 +317,24 @@ class V1Manager final : public Manager {
         if (::stat((top + "/cgroup.procs").c_str(), &procs) != 0) continue;
       }
       mounts_[c] = top;
-      dirIds_[c] = {st.st_dev, st.st_ino};
+      dirIds[c] = {st.st_dev, st.st_ino};
+    }
+    std::vector<std::pair<dev_t, ino_t>> seen;  // by hierarchies_' index
+    for (const auto& [c, top] : mounts_) {
+      auto at = std::find(seen.begin(), seen.end(), dirIds[c]);
+      if (at != seen.end()) {
+        hierarchies_[static_cast<size_t>(at - seen.begin())].controllers.push_back(c);
+        continue;
+      }
+      seen.push_back(dirIds[c]);
+      hierarchies_.push_back({top, {c}});
     }
     if (layout_ == Layout::Hybrid) {
       unifiedTop_ = root_ + "/unified";
       unified_ = Dir(unifiedTop_).has("cgroup.procs");
       if (unified_) unifiedControllers_ = readControllers(Dir(unifiedTop_)).valueOr({});
     }
+    if (unified_) hierarchies_.push_back({unifiedTop_, {}});
   }
 
   void openUnified() const { unifiedFd_.reset(::open((unifiedTop_ + path_).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)); }
@@ -342,32 +356,12 @@ class V1Manager final : public Manager {
   }
 
   // The distinct hierarchy roots (co-mounted controllers share one), each
-  // with its controllers. The mounts do not change under a manager: worked
-  // out once.
+  // with its controllers; discover() finds them.
   struct Hierarchy {
     std::string top;
     std::vector<std::string> controllers;  // none for the unified one
   };
-  const std::vector<Hierarchy>& hierarchies() const {
-    if (!hierarchies_) hierarchies_ = findHierarchies();
-    return *hierarchies_;
-  }
-  std::vector<Hierarchy> findHierarchies() const {
-    std::vector<Hierarchy> out;
-    std::vector<std::pair<dev_t, ino_t>> seen;  // by out's index
-    for (const auto& [c, top] : mounts_) {
-      auto key = dirIds_.at(c);
-      auto at = std::find(seen.begin(), seen.end(), key);
-      if (at != seen.end()) {
-        out[static_cast<size_t>(at - seen.begin())].controllers.push_back(c);
-        continue;
-      }
-      seen.push_back(key);
-      out.push_back({top, {c}});
-    }
-    if (unified_) out.push_back({unifiedTop_, {}});
-    return out;
-  }
+  const std::vector<Hierarchy>& hierarchies() const { return hierarchies_; }
 
   // The hierarchy whose cgroup.procs lists the container's processes.
   std::string trackingDir() const {
@@ -464,13 +458,12 @@ class V1Manager final : public Manager {
   bool rootless_;
   bool disabled_;
   std::map<std::string, std::string> mounts_;  // controller -> hierarchy root
-  std::map<std::string, std::pair<dev_t, ino_t>> dirIds_;  // controller -> its root directory, as discover() saw it
   bool unified_ = false;
   std::string unifiedTop_;
   mutable UniqueFd unifiedFd_;  // hybrid: the unified cgroup, for CLONE_INTO_CGROUP (cloneIntoFd)
   std::vector<std::string> unifiedControllers_;
   sys::MkdirBatch pending_;  // startCreateRest()'s mkdirs, until createRest()
-  mutable std::optional<std::vector<Hierarchy>> hierarchies_;
+  std::vector<Hierarchy> hierarchies_;
 };
 
 }  // namespace

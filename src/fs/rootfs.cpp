@@ -57,6 +57,16 @@ bool wantsCgroupNs(const spec::Spec& spec) {
   return false;
 }
 
+// The root of the read-only tmpfs maskPath put on `dir`, for a later masked
+// directory to get a clone of (nothing in the container runs yet that could
+// have swapped it); none if something else is there.
+UniqueFd maskRoot(int rootFd, const std::string& dir) {
+  auto top = openInRoot(rootFd, dir, O_PATH | O_DIRECTORY);
+  struct statfs sfs {};
+  if (!top || ::fstatfs(top->get(), &sfs) != 0 || sfs.f_type != TMPFS_MAGIC) return {};
+  return std::move(*top);
+}
+
 }  // namespace
 
 Status maskPath(int rootFd, const std::string& path, MaskSources* sources) {
@@ -68,22 +78,18 @@ Status maskPath(int rootFd, const std::string& path, MaskSources* sources) {
   struct stat st {};
   if (::fstat(target->get(), &st) != 0) return Error::fromErrno("mask " + path + ": stat");
   if (S_ISDIR(st.st_mode)) {
-    if (sources && sources->emptyDir) {
-      UniqueFd tree(sys::openTree(sources->emptyDir.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
-      if (tree) return attachTree(tree.get(), target->get(), path);
-      if (errno != ENOSYS) return Error::fromErrno("mask " + path + ": open_tree");
-      sources->emptyDir.reset();  // before Linux 5.2: a tmpfs each
-      sources->noClones = true;
+    if (sources && !sources->firstDir.empty() && !sources->noClones) {
+      if (!sources->emptyDir) sources->emptyDir = maskRoot(rootFd, sources->firstDir);
+      if (sources->emptyDir) {
+        UniqueFd tree(sys::openTree(sources->emptyDir.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+        if (tree) return attachTree(tree.get(), target->get(), path);
+        if (errno != ENOSYS) return Error::fromErrno("mask " + path + ": open_tree");
+      }
+      sources->noClones = true;  // before Linux 5.2 (or not our tmpfs there): a tmpfs each
     }
     // Read-only, so the size is moot: nothing can be written into the mask.
     TRY(mountAt("tmpfs", sys::fdPath(target->get()), path, "tmpfs", MS_RDONLY, "size=0k"));
-    if (sources && !sources->noClones) {
-      // Its root, for the next masked directory: the tmpfs we just made
-      // (nothing in the container runs yet that could swap it).
-      auto top = openInRoot(rootFd, path, O_PATH | O_DIRECTORY);
-      struct statfs sfs {};
-      if (top && ::fstatfs(top->get(), &sfs) == 0 && sfs.f_type == TMPFS_MAGIC) sources->emptyDir = std::move(*top);
-    }
+    if (sources && sources->firstDir.empty()) sources->firstDir = path;
     return {};
   }
   // The container's /dev/null, checked: the rootfs could have put anything

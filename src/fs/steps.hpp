@@ -25,12 +25,13 @@ Status createDevSymlinks(int rootFd, bool devPtsMounted);
 
 // maskedPaths and readonlyPaths entries; missing paths are skipped.
 // maskPath: `sources`, when given, keeps what masks are made of between calls:
-// the checked /dev/null, and the first masked directory's read-only tmpfs,
-// which later directories get a clone of (one superblock per container).
+// the checked /dev/null, and the first masked directory, whose read-only
+// tmpfs later directories get a clone of (one superblock per container).
 struct MaskSources {
   UniqueFd devNull;
-  UniqueFd emptyDir;
-  bool noClones = false;  // open_tree is missing (before Linux 5.2)
+  std::string firstDir;   // the first masked directory, once it has its tmpfs
+  UniqueFd emptyDir;      // that tmpfs's root, opened when a second directory needs it
+  bool noClones = false;  // a tmpfs each: no open_tree (before Linux 5.2)
 };
 Status maskPath(int rootFd, const std::string& path, MaskSources* sources = nullptr);
 Status readonlyPath(int rootFd, const std::string& path);

@@ -96,6 +96,26 @@ TEST(FakeManager, ContainerViewGroupsCoMountedControllers) {
   EXPECT_TRUE((*v2)->containerView().empty()) << "cgroup2 mounts need no view";
 }
 
+// A controller's directory on the cgroup tmpfs's own device with no
+// cgroup.procs is a hierarchy unmounted (moved to v2, say): neither created
+// nor shown to the container.
+TEST(FakeManager, AnEmptyControllerDirectoryIsNoHierarchy) {
+  FakeCgroupFs fs;
+  fs.file("memory/cgroup.procs");
+  fs.dir("pids");
+  auto m = Manager::make(Layout::V1, fs.root(), "/berth/c9");
+  ASSERT_TRUE(m.ok()) << m.error().message();
+  EXPECT_EQ((*m)->pathFor("pids"), "");
+  EXPECT_EQ((*m)->pathFor("memory"), fs.path("memory/berth/c9"));
+  const auto view = (*m)->containerView();
+  ASSERT_EQ(view.size(), 1u);
+  EXPECT_EQ(view[0].name, "memory");
+  ASSERT_TRUE((*m)->create().ok());
+  EXPECT_FALSE(fs.exists("pids/berth"));
+  EXPECT_TRUE(fs.exists("memory/berth/c9"));
+  EXPECT_TRUE((*m)->destroy().ok());
+}
+
 // createForClone makes only the unified part (clone3 needs it), createRest
 // the v1 hierarchies; together they are create().
 TEST(FakeManager, HybridCreateInTwoParts) {
